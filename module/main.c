@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twctl: administrator control of TCP TIME_WAIT, per network namespace.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/init.h>
+#include <linux/module.h>
+
+#include "hooks.h"
+#include "netns.h"
+#include "sysfs.h"
+#include "version.h"
+
+static int __init twctl_init(void)
+{
+	int err;
+
+	err = twctl_netns_init();
+	if (err)
+		return err;
+	err = twctl_hooks_init();
+	if (err)
+		goto err_netns;
+	err = twctl_sysfs_init();
+	if (err)
+		goto err_hooks;
+
+	pr_info("version %s loaded\n", TWCTL_VERSION);
+	return 0;
+
+err_hooks:
+	twctl_hooks_exit();
+err_netns:
+	twctl_netns_exit();
+	return err;
+}
+
+static void __exit twctl_exit(void)
+{
+	twctl_sysfs_exit();
+	twctl_hooks_exit();
+	twctl_netns_exit();
+}
+
+module_init(twctl_init);
+module_exit(twctl_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Administrator control of TCP TIME_WAIT per network namespace");
+MODULE_AUTHOR("twctl developers");
+MODULE_VERSION(TWCTL_VERSION);

@@ -1,0 +1,39 @@
+#!/bin/bash
+# Install everything the build, the demo and the tests need on a Debian bookworm
+# machine, and fetch the two test kernels into a cache outside the git tree.
+# Re-runs with everything present take seconds and do not touch the network.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib/kernels.sh"
+
+need_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
+	   pkg-config libmnl-dev qemu-system-x86 busybox-static xz-utils
+	   iproute2 python3 python3-yaml python3-jsonschema sparse dkms
+	   linux-source-6.12 groff-base man-db)
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+for p in "${need_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+done
+
+# Kernel ABI names are resolved from apt's local lists (no network unless the
+# lists do not know them yet).
+resolve_kernels
+for v in "$K61" "$K612"; do
+	dpkg-query -W -f='${Status}' "linux-headers-$v" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("linux-headers-$v")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "deps: installing ${missing[*]}"
+	[ -n "${apt_updated:-}" ] || sudo_ apt-get update -qq
+	sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+for v in "$K61" "$K612"; do
+	fetch_image "$v"
+done
+echo "deps: ok (6.1=$K61 6.12=$K612, cache $TWCTL_CACHE)"

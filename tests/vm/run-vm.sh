@@ -1,0 +1,130 @@
+#!/bin/bash
+# run-vm.sh [-t TIMEOUT] [-o OUTDIR] KERNEL SCRIPT [ARGS...]
+#
+# Boots KERNEL (a Debian ABI name such as 6.1.0-56-amd64 whose image is in the
+# cache, or "debug" for our debug kernel) in QEMU with the host's root shared
+# read-only, runs SCRIPT (bash or python3, by extension) inside as root and
+# copies its output to stdout. Exit status: the script's, or 125 when the
+# guest did not finish (timeout, panic) or its kernel logged a splat; then the
+# last console lines and the guest's dmesg are printed.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+. "$repo/tests/lib/kernels.sh"
+
+timeout=600
+outdir=
+while getopts t:o: opt; do
+	case $opt in
+	t) timeout=$OPTARG ;;
+	o) outdir=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 2 ] || { sed -n '2,10p' "$0"; exit 2; }
+kernel=$1 script=$2
+shift 2
+
+if [ "$kernel" = debug ]; then
+	kdir=$("$repo/tests/kernel/debug-kernel.sh" --print-dir)
+	image=$kdir/arch/x86/boot/bzImage
+	kver=$(cat "$kdir/include/config/kernel.release")
+	moddir=-
+	twmods=
+	ko=$repo/build/debug/twctl.ko
+else
+	kver=$kernel
+	image=$(image_dir "$kver")/vmlinuz
+	moddir=$(image_dir "$kver")/lib/modules/$kver
+	twmods=$(image_dir "$kver")/lib/modules
+	ko=$repo/build/$kver/twctl.ko
+fi
+[ -f "$image" ] || { echo "run-vm: no kernel image $image (run make deps)" >&2; exit 125; }
+
+# The initramfs depends on the kernel's modules and on our init script only.
+key=$( (echo "$kver"; cat "$here/init" "$here/mkinitramfs.sh") | sha256sum | cut -c1-16)
+rd=$TWCTL_CACHE/initramfs/$kver-$key.cpio.gz
+if [ ! -f "$rd" ]; then
+	mkdir -p "$(dirname "$rd")"
+	"$here/mkinitramfs.sh" "$moddir" "$kver" "$rd"
+fi
+
+if [ -z "$outdir" ]; then
+	outdir=$(mktemp -d /tmp/twvm.XXXXXX)
+	trap 'rm -rf "$outdir"' EXIT
+fi
+mkdir -p "$outdir"
+rm -f "$outdir"/{rc,output,dmesg,console.log}
+
+case $script in
+*.py) runner="/usr/bin/python3 -u" ;;
+*) runner="/bin/bash" ;;
+esac
+script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
+{
+	echo "export TWCTL_REPO=$(printf %q "$repo") TWCTL_KVER=$(printf %q "$kver")"
+	echo "export TWCTL_KO=$(printf %q "$ko") TWCTL_TOOL=$(printf %q "$repo/build/tools/twctl")"
+	echo "export PYTHONPATH=$(printf %q "$repo/tests/vm") PYTHONDONTWRITEBYTECODE=1"
+	printf 'exec %s %q' "$runner" "$script"
+	printf ' %q' "$@"
+	echo
+} > "$outdir/job"
+
+# KVM when /dev/kvm exists and really boots a guest (some sandboxes expose a
+# /dev/kvm that cannot run one); TCG otherwise. Probed once per host boot.
+# TWCTL_ACCEL=tcg|kvm overrides.
+kvm_works() {
+	local stamp=$TWCTL_CACHE/kvm-probe-$(cat /proc/sys/kernel/random/boot_id)
+	[ -w /dev/kvm ] || return 1
+	if [ ! -f "$stamp" ]; then
+		if (timeout -k 2 20 qemu-system-x86_64 -enable-kvm -cpu host -m 256 \
+			-display none -monitor none -serial none -no-reboot \
+			-kernel "$image" -initrd "$rd" -append "twprobe=1 panic=-1" \
+			</dev/null >/dev/null 2>&1) 2>/dev/null; then
+			echo yes > "$stamp"
+		else
+			echo no > "$stamp"
+		fi
+	fi
+	[ "$(cat "$stamp")" = yes ]
+}
+case ${TWCTL_ACCEL:-auto} in
+kvm) accel=(-enable-kvm -cpu host) ;;
+tcg) accel=(-accel tcg) ;;
+*) if kvm_works; then accel=(-enable-kvm -cpu host); else accel=(-accel tcg); fi ;;
+esac
+
+set +e
+timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 \
+	-display none -monitor none -no-reboot \
+	-serial "file:$outdir/console.log" \
+	-kernel "$image" -initrd "$rd" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 twmods=$twmods" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$outdir,mount_tag=twout,security_model=none,multidevs=remap" \
+	</dev/null
+qrc=$?
+set -e
+
+[ -f "$outdir/output" ] && cat "$outdir/output"
+
+splat='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak:|possible circular locking|possible recursive locking|INFO: rcu|soft lockup|hung task|Kernel panic|general protection fault|unreferenced object'
+log=$outdir/dmesg
+[ -f "$log" ] || log=$outdir/console.log
+if [ ! -f "$outdir/rc" ]; then
+	if [ $qrc -eq 124 ] || [ $qrc -eq 137 ]; then
+		why="timed out after ${timeout}s"
+	else
+		why="did not finish (qemu exit $qrc)"
+	fi
+	echo "run-vm: guest ($kver) $why; last console lines:"
+	tail -n 40 "$outdir/console.log" 2>/dev/null | sed 's/^/  | /'
+	exit 125
+fi
+if grep -E -q "$splat" "$log"; then
+	echo "run-vm: the guest kernel ($kver) logged a splat:"
+	grep -E -A 30 "$splat" "$log" | head -n 80 | sed 's/^/  | /'
+	exit 125
+fi
+exit "$(cat "$outdir/rc")"
