@@ -1,0 +1,39 @@
+# shellcheck shell=bash
+# Building the module for a test kernel, and style checks.
+
+# build_module NAME KDIR: build twctl.ko into build/NAME (a private copy of the
+# sources, so builds for several kernels do not clobber each other) at W=1
+# with sparse; any compiler or sparse warning fails.
+build_module() {
+	local name=$1 kdir=$2 out log
+	out=$repo/build/$name
+	mkdir -p "$out"
+	cp -r "$repo/Kbuild" "$repo/VERSION" "$repo/module" "$out/"
+	log=$(make -C "$kdir" M="$out" W=1 C=2 CHECK="sparse -Wno-decl" modules 2>&1) ||
+		{ printf '%s\n' "$log" | tail -n 40; return 1; }
+	if printf '%s\n' "$log" | grep -E -i 'warning|error' | grep -v -E '^(Skipping BTF|  BTF)'; then
+		return 1
+	fi
+	[ -f "$out/twctl.ko" ]
+}
+
+# checkpatch.pl from Debian's linux-source-6.12, extracted once into the cache.
+checkpatch() {
+	local d=$TWCTL_CACHE/checkpatch
+	if [ ! -f "$d/scripts/checkpatch.pl" ]; then
+		mkdir -p "$d"
+		tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$d" --strip-components=1 \
+			linux-source-6.12/scripts/checkpatch.pl \
+			linux-source-6.12/scripts/spelling.txt \
+			linux-source-6.12/scripts/const_structs.checkpatch
+	fi
+	perl "$d/scripts/checkpatch.pl" "$@"
+}
+
+run_checkpatch() {
+	local files
+	files=$(cd "$repo" && ls module/*.[ch] module/uapi/linux/*.h tests/kunit/*.[ch] 2>/dev/null)
+	(cd "$repo" && checkpatch --no-tree --terse --show-types --strict -f $files) |
+		grep -E 'ERROR|WARNING|CHECK' && return 1
+	return 0
+}

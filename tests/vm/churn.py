@@ -1,0 +1,47 @@
+"""Loopback connection churn for stress tests: connect, exchange a byte,
+close (client first), until killed or a count/duration is reached. Prints
+'churn: N connections, E errors' at the end (SIGTERM ends it cleanly)."""
+import signal
+import socket
+import sys
+import threading
+import time
+
+stop = threading.Event()
+signal.signal(signal.SIGTERM, lambda *a: stop.set())
+duration = float(sys.argv[1]) if len(sys.argv) > 1 else 3600
+family = socket.AF_INET6 if "-6" in sys.argv else socket.AF_INET
+addr = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+
+srv = socket.socket(family, socket.SOCK_STREAM)
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind((addr, 0))
+srv.listen(128)
+
+
+def serve():
+    while not stop.is_set():
+        try:
+            c, _ = srv.accept()
+            c.recv(1)
+            c.sendall(b"y")
+            c.recv(1)
+            c.close()
+        except OSError:
+            return
+
+
+threading.Thread(target=serve, daemon=True).start()
+n = errors = 0
+end = time.monotonic() + duration
+while not stop.is_set() and time.monotonic() < end:
+    try:
+        s = socket.create_connection(srv.getsockname()[:2], timeout=5)
+        s.sendall(b"x")
+        s.recv(1)
+        s.close()
+        n += 1
+    except OSError as e:
+        errors += 1
+        print(f"churn: {e}", file=sys.stderr)
+print(f"churn: {n} connections, {errors} errors", flush=True)

@@ -1,0 +1,281 @@
+"""Helpers for the twctl VM tests (run inside the guest, as root).
+
+Every test file prints TAP lines ("ok - name" / "not ok - name") and ends with
+done(), which prints the plan; the host-side runner counts them.
+"""
+import ctypes
+import errno
+import os
+import re
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+KO = os.environ.get("TWCTL_KO", "")
+TOOL = os.environ.get("TWCTL_TOOL", "")
+KVER = os.environ.get("TWCTL_KVER", os.uname().release)
+SYSFS = "/sys/kernel/twctl"
+HZ = 250                      # Debian's and our debug kernel's CONFIG_HZ
+JIFFY = 1.0 / HZ
+
+_count = 0
+_failed = 0
+
+
+def ok(cond, name, detail=""):
+    """Record one check."""
+    global _count, _failed
+    _count += 1
+    if cond:
+        print(f"ok - {name}", flush=True)
+    else:
+        _failed += 1
+        print(f"not ok - {name}" + (f"  # {detail}" if detail else ""),
+              flush=True)
+    return cond
+
+
+def diag(msg):
+    print(f"# {msg}", flush=True)
+
+
+def done():
+    print(f"1..{_count}", flush=True)
+    sys.exit(1 if _failed else 0)
+
+
+def sh(cmd, check=True, **kw):
+    """Run a shell command, return CompletedProcess (text)."""
+    r = subprocess.run(cmd, shell=True, text=True, capture_output=True, **kw)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"'{cmd}' failed ({r.returncode}): {r.stderr.strip()}")
+    return r
+
+
+# --- the module -------------------------------------------------------------
+
+def loaded():
+    return os.path.isdir("/sys/module/twctl")
+
+
+def load(params=""):
+    sh(f"insmod {KO} {params}")
+
+
+def unload():
+    sh("rmmod twctl")
+
+
+def sysfs_read(name):
+    with open(f"{SYSFS}/{name}") as f:
+        return f.read().strip()
+
+
+def sysfs_write(name, data):
+    """Write bytes/str in one write(2); return 0 or the errno."""
+    if isinstance(data, str):
+        data = data.encode()
+    fd = os.open(f"{SYSFS}/{name}", os.O_WRONLY)
+    try:
+        os.write(fd, data)
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
+def set_msl(ms):
+    err = sysfs_write("msl_ms", str(ms))
+    if err:
+        raise OSError(err, f"setting msl_ms={ms}: {os.strerror(err)}")
+
+
+# --- network namespaces -----------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+CLONE_NEWNET = 0x40000000
+
+
+def _setns(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e))
+
+
+class Netns:
+    """A named netns (ip netns add); `with ns:` runs the block inside it."""
+
+    def __init__(self, name):
+        self.name = name
+        sh(f"ip netns add {name}")
+        sh(f"ip -n {name} link set lo up")
+        self._saved = []
+
+    def __enter__(self):
+        self._saved.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY))
+        fd = os.open(f"/run/netns/{self.name}", os.O_RDONLY)
+        try:
+            _setns(fd)
+        finally:
+            os.close(fd)
+        return self
+
+    def __exit__(self, *exc):
+        fd = self._saved.pop()
+        try:
+            _setns(fd)
+        finally:
+            os.close(fd)
+
+    def delete(self):
+        sh(f"ip netns del {self.name}")
+
+
+# --- TIME_WAIT sockets ------------------------------------------------------
+
+def active_close(addr="127.0.0.1", family=socket.AF_INET):
+    """Open a connection and close it from the client first, so the client
+    side ends in TIME_WAIT. Returns (client (ip, port), server (ip, port),
+    monotonic time just before the client's close)."""
+    srv = socket.socket(family, socket.SOCK_STREAM)
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind((addr, 0))
+    srv.listen(8)
+    cli = socket.socket(family, socket.SOCK_STREAM)
+    cli.connect(srv.getsockname()[:2])
+    conn, _ = srv.accept()
+    caddr, saddr = cli.getsockname()[:2], srv.getsockname()[:2]
+    t0 = time.monotonic()
+    cli.close()
+    conn.settimeout(10)
+    assert conn.recv(1) == b""
+    conn.close()
+    srv.close()
+    return caddr, saddr, t0
+
+
+def _hexaddr(a, family):
+    if family == socket.AF_INET:
+        return "%08X" % struct.unpack("<I", socket.inet_aton(a))[0]
+    raw = socket.inet_pton(socket.AF_INET6, a)
+    return "".join("%08X" % struct.unpack("<I", raw[i:i + 4])[0]
+                   for i in range(0, 16, 4))
+
+
+def tw_timer_proc(caddr, saddr, family=socket.AF_INET):
+    """The TIME_WAIT entry for (client, server) in /proc/net/tcp{,6}: returns
+    its remaining timer in seconds, or None when there is no such entry."""
+    path = "/proc/net/tcp" if family == socket.AF_INET else "/proc/net/tcp6"
+    want = (f"{_hexaddr(caddr[0], family)}:{caddr[1]:04X}",
+            f"{_hexaddr(saddr[0], family)}:{saddr[1]:04X}")
+    with open(path) as f:
+        next(f)
+        for line in f:
+            c = line.split()
+            if (c[1], c[2]) == want and c[3] == "06":
+                # c[5] is "tr:when", when in USER_HZ (100) ticks
+                return int(c[5].split(":")[1], 16) / 100.0
+    return None
+
+
+def wait_gone(caddr, saddr, family=socket.AF_INET, timeout=120, step=0.01):
+    """Poll until the TIME_WAIT entry is gone; return the monotonic time."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if tw_timer_proc(caddr, saddr, family) is None:
+            return time.monotonic()
+        time.sleep(step)
+    return None
+
+
+_ss_re = re.compile(r"timer:\(timewait,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,")
+
+
+def parse_ss_timer(text):
+    m = _ss_re.search(text)
+    if not m:
+        return None
+    mins, secs, ms = (int(x) if x else 0 for x in m.groups())
+    return mins * 60 + secs + ms / 1000.0
+
+
+def ss_timer(cport):
+    """Remaining TIME_WAIT timer (s) of the socket with local port cport,
+    read from `ss -tano`."""
+    out = sh(f"ss -Htano state time-wait '( sport = :{cport} )'").stdout
+    return parse_ss_timer(out)
+
+
+# --- crafting a retransmitted FIN -------------------------------------------
+
+ETH_P_ALL = 0x0003
+TCP_FIN = 0x01
+
+
+def _csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def _fix_tcp_csum_v4(frame):
+    """Loopback leaves TCP checksums partial; a re-injected copy must carry a
+    full one, or the receiver drops it."""
+    ip = frame[14:]
+    ihl = (ip[0] & 0x0F) * 4
+    tot = struct.unpack("!H", ip[2:4])[0]
+    tcp = bytearray(ip[ihl:tot])
+    tcp[16:18] = b"\0\0"
+    pseudo = ip[12:20] + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+    tcp[16:18] = struct.pack("!H", _csum(pseudo + bytes(tcp)))
+    return frame[:14] + ip[:ihl] + bytes(tcp)
+
+
+class LoSniffer:
+    """Captures frames on lo (IPv4) so a test can replay one of them."""
+
+    def __init__(self):
+        self.s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW,
+                               socket.htons(ETH_P_ALL))
+        self.s.bind(("lo", 0))
+        self.s.setblocking(False)
+        self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                 socket.IPPROTO_RAW)
+
+    def frames(self):
+        while True:
+            try:
+                data, addr = self.s.recvfrom(65535)
+            except BlockingIOError:
+                return
+            if addr[2] == socket.PACKET_HOST:
+                yield data
+
+    def find_fin(self, src_port, dst_port):
+        """The last FIN segment from src_port to dst_port seen so far."""
+        found = None
+        for f in self.frames():
+            if struct.unpack("!H", f[12:14])[0] != 0x0800 or f[23] != 6:
+                continue
+            ihl = (f[14] & 0x0F) * 4
+            tcp = f[14 + ihl:]
+            sp, dp = struct.unpack("!HH", tcp[:4])
+            if (sp, dp) == (src_port, dst_port) and tcp[13] & TCP_FIN:
+                found = f
+        return found
+
+    def replay(self, frame):
+        """Send the IPv4 packet of a captured frame again, as a peer's
+        retransmission would arrive."""
+        pkt = _fix_tcp_csum_v4(frame)[14:]
+        self.raw.sendto(pkt, (socket.inet_ntoa(pkt[16:20]), 0))
+
+    def close(self):
+        self.s.close()
+        self.raw.close()
