@@ -8,6 +8,7 @@
 #include <linux/module.h>
 
 #include "hooks.h"
+#include "netlink.h"
 #include "netns.h"
 #include "sysfs.h"
 #include "version.h"
@@ -25,10 +26,15 @@ static int __init twctl_init(void)
 	err = twctl_sysfs_init();
 	if (err)
 		goto err_hooks;
+	err = twctl_genl_init();
+	if (err)
+		goto err_sysfs;
 
 	pr_info("version %s loaded\n", TWCTL_VERSION);
 	return 0;
 
+err_sysfs:
+	twctl_sysfs_exit();
 err_hooks:
 	twctl_hooks_exit();
 err_netns:
@@ -38,6 +44,7 @@ err_netns:
 
 static void __exit twctl_exit(void)
 {
+	twctl_genl_exit();
 	twctl_sysfs_exit();
 	twctl_hooks_exit();
 	twctl_netns_exit();

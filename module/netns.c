@@ -48,31 +48,49 @@ static struct twctl_snap *twctl_snap_new(const struct twctl_policy *p)
 	return s;
 }
 
+/* Publish @s (may be NULL) as the policy of @pn; caller holds the mutex. */
 static void twctl_snap_swap(struct twctl_pernet *pn, struct twctl_snap *s)
 {
 	struct twctl_snap *old;
 
-	mutex_lock(&twctl_policy_mutex);
 	old = rcu_replace_pointer(pn->snap, s,
 				  lockdep_is_held(&twctl_policy_mutex));
-	mutex_unlock(&twctl_policy_mutex);
 	kfree_rcu(old, rcu);
 }
 
-/* Replace the whole policy of @net, or nothing when @p is invalid. */
-int twctl_policy_set(struct net *net, const struct twctl_policy *p)
+/*
+ * Apply @patch to the policy of @net as one update: either every field in it
+ * takes effect or, when the result is invalid, none does. Writers are
+ * serialised, so concurrent patches of different fields do not undo each
+ * other.
+ */
+int twctl_policy_update(struct net *net, const struct twctl_policy_patch *patch)
 {
+	struct twctl_pernet *pn = twctl_pernet(net);
+	const struct twctl_snap *cur;
+	struct twctl_policy base, p;
 	struct twctl_snap *s;
 	int err;
 
-	err = twctl_policy_validate(p);
+	mutex_lock(&twctl_policy_mutex);
+	cur = rcu_dereference_protected(pn->snap,
+					lockdep_is_held(&twctl_policy_mutex));
+	if (cur)
+		base = cur->pol;
+	else
+		twctl_policy_init_default(&base);
+	err = twctl_policy_apply(&base, patch, &p);
 	if (err)
-		return err;
-	s = twctl_snap_new(p);
-	if (!s)
-		return -ENOMEM;
-	twctl_snap_swap(twctl_pernet(net), s);
-	return 0;
+		goto out;
+	s = twctl_snap_new(&p);
+	if (!s) {
+		err = -ENOMEM;
+		goto out;
+	}
+	twctl_snap_swap(pn, s);
+out:
+	mutex_unlock(&twctl_policy_mutex);
+	return err;
 }
 
 static int __net_init twctl_net_init(struct net *net)
@@ -90,7 +108,9 @@ static int __net_init twctl_net_init(struct net *net)
 
 static void __net_exit twctl_net_exit(struct net *net)
 {
+	mutex_lock(&twctl_policy_mutex);
 	twctl_snap_swap(twctl_pernet(net), NULL);
+	mutex_unlock(&twctl_policy_mutex);
 }
 
 static struct pernet_operations twctl_net_ops = {

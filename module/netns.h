@@ -27,6 +27,6 @@ void twctl_netns_exit(void);
 const struct twctl_snap *twctl_snap_rcu(const struct net *net);
 
 void twctl_policy_get(const struct net *net, struct twctl_policy *out);
-int twctl_policy_set(struct net *net, const struct twctl_policy *p);
+int twctl_policy_update(struct net *net, const struct twctl_policy_patch *patch);
 
 #endif /* _TWCTL_NETNS_H */

@@ -24,6 +24,20 @@ int twctl_policy_validate(const struct twctl_policy *p)
 }
 
 /*
+ * The policy that results from applying @patch to @cur, in @out, if it is
+ * valid as a whole; otherwise an error and @out is undefined.
+ */
+int twctl_policy_apply(const struct twctl_policy *cur,
+		       const struct twctl_policy_patch *patch,
+		       struct twctl_policy *out)
+{
+	*out = *cur;
+	if (patch->set & TWCTL_P_MSL)
+		out->msl_ms = patch->val.msl_ms;
+	return twctl_policy_validate(out);
+}
+
+/*
  * Strict decimal parsing for sysfs: digits only, one optional trailing
  * newline, nothing else (no sign, no base prefix, no white space).
  * Returns -EINVAL for malformed input, -ERANGE when it does not fit a u32.

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /sys/kernel/twctl/: the policy of the network namespace of the process
- * that reads or writes a file. Writes need CAP_NET_ADMIN over the user
- * namespace owning that network namespace.
+ * that reads or writes a file. sysfs is the host administrator's interface:
+ * writes need CAP_NET_ADMIN over the user namespace owning that network
+ * namespace and must come from the initial user namespace. Administrators
+ * of a container's user namespace use the netlink family instead.
  */
 #include <linux/capability.h>
 #include <linux/kobject.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
 #include <linux/sysfs.h>
+#include <linux/user_namespace.h>
 #include <net/net_namespace.h>
 
 #include <uapi/linux/twctl.h>
@@ -21,6 +24,12 @@ static struct kobject *twctl_kobj;
 static struct net *twctl_current_net(void)
 {
 	return current->nsproxy->net_ns;
+}
+
+static bool twctl_may_write(struct net *net)
+{
+	return current_user_ns() == &init_user_ns &&
+	       ns_capable(net->user_ns, CAP_NET_ADMIN);
 }
 
 static ssize_t msl_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -36,18 +45,17 @@ static ssize_t msl_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
 			    const char *buf, size_t count)
 {
 	struct net *net = twctl_current_net();
-	struct twctl_policy p;
+	struct twctl_policy_patch patch = { .set = TWCTL_P_MSL };
 	int err;
 
-	if (!ns_capable(net->user_ns, CAP_NET_ADMIN))
+	if (!twctl_may_write(net))
 		return -EPERM;
 
-	twctl_policy_get(net, &p);
 	err = twctl_parse_ranged(buf, count, TWCTL_MSL_MIN_MS,
-				 TWCTL_MSL_MAX_MS, &p.msl_ms);
+				 TWCTL_MSL_MAX_MS, &patch.val.msl_ms);
 	if (err)
 		return err;
-	err = twctl_policy_set(net, &p);
+	err = twctl_policy_update(net, &patch);
 	return err ? err : count;
 }
 
