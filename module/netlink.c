@@ -3,7 +3,7 @@
  * Generic netlink family "twctl": policy and statistics of the network
  * namespace of the requesting socket. The commands and attributes are
  * defined in uapi/linux/twctl.h and described by the YNL spec
- * tools/net/ynl/twctl.yaml.
+ * tools/ynl/twctl.yaml.
  */
 #include <linux/kernel.h>
 #include <net/genetlink.h>

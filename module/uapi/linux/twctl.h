@@ -3,7 +3,7 @@
  * twctl: administrator control of TCP TIME_WAIT, per network namespace.
  *
  * This header is the single contract between the twctl kernel module and
- * user space (the twctl tool, the YNL spec in tools/net/ynl/twctl.yaml,
+ * user space (the twctl tool, the YNL spec in tools/ynl/twctl.yaml,
  * scripts). The generic netlink family acts on the network namespace of the
  * requesting socket; sysfs (/sys/kernel/twctl/) on the namespace of the
  * process opening the file. Both are views of one state.
