@@ -77,11 +77,17 @@ int twctl_parse_ranged(const char *buf, size_t len, u32 min, u32 max, u32 *out)
 	return 0;
 }
 
-/* Milliseconds to timer ticks at @hz, rounded up: never shorter than asked. */
+/*
+ * Milliseconds to timer ticks at @hz, rounded up: never shorter than asked.
+ * Saturates at MAX_JIFFY_OFFSET instead of overflowing.
+ */
 unsigned long twctl_ms_to_jiffies_hz(u64 ms, unsigned int hz)
 {
-	u64 j = div_u64(ms * hz + 999, 1000);
+	u64 j;
 
+	if (hz && ms > div_u64(U64_MAX - 999, hz))
+		return MAX_JIFFY_OFFSET;
+	j = div_u64(ms * hz + 999, 1000);
 	return min_t(u64, j, MAX_JIFFY_OFFSET);
 }
 

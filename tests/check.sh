@@ -32,21 +32,32 @@ for k in "$K61" "$K612"; do
 		fail "module build on $k" "$out"
 	fi
 done
+if out=$(make -s -C tools all variant-v99 2>&1); then
+	pass "tool builds with -Wall -Wextra -Werror (and its v99 test variant)"
+else
+	fail "tool build" "$out"
+fi
 if out=$(run_checkpatch 2>&1); then
 	pass "checkpatch clean"
 else
 	fail "checkpatch" "$out"
 fi
 for t in tests/host/*.sh; do
-	[ -f "$t" ] || continue
+	count_tap "" bash "$t"
+done
+
+# TAP lines ("ok - x" / "not ok - x") of a command become results.
+count_tap() {
+	local label=$1 line
+	shift
 	while IFS= read -r line; do
 		case $line in
-		"ok "*) pass "${line#ok - }" ;;
-		"not ok "*) fail "${line#not ok - }" ;;
+		"ok - "*) pass "$label${line#ok - }" ;;
+		"not ok - "*) fail "$label${line#not ok - }" ;;
 		*) echo "    $line" ;;
 		esac
-	done < <(bash "$t" 2>&1; echo "exit $?")
-done
+	done < <("$@" 2>&1)
+}
 
 # One VM boot per test file; TAP lines from the guest become results.
 run_suite() {
@@ -69,7 +80,7 @@ run_suite() {
 	printf '%s\n' "$out" | grep -E '^#' | sed "s/^/    [$label] /"
 }
 
-kernels=${TWCTL_KERNELS:-61 612}
+kernels=${TWCTL_KERNELS:-61 612 debug}
 tests=${TWCTL_TESTS:-$(cd tests/vm && ls test_*.py | sed 's/\.py$//')}
 for sel in $kernels; do
 	case $sel in
@@ -85,6 +96,8 @@ for sel in $kernels; do
 			fail "debug kernel and module build" "$out"
 			continue
 		fi
+		pass "debug kernel (KASAN, lockdep, kmemleak, UBSAN, KUnit) and module build"
+		count_tap "[debug] " bash tests/kunit/run.sh
 	fi
 	for t in $tests; do
 		run_suite "$kernel" "$sel" "tests/vm/$t.py"

@@ -35,7 +35,7 @@ esac
 msg() { echo "debug-kernel: $*" >&2; }
 die() { msg "$*"; exit 1; }
 
-# ---- the build recipe (its text is part of the cache key) -------------------
+# ---- the build recipe: the text of these two functions is part of the key ---
 # $1 source tree, $2 build dir, $3 fragment. Only O= builds: the source stays clean.
 kconfig_step() {
 	make -C "$1" O="$2" ARCH=x86_64 KCONFIG_ALLCONFIG="$3" allnoconfig
@@ -95,7 +95,7 @@ src_ver=$(dpkg-query -W -f='${Version}' "$src_pkg" 2>/dev/null) || src_ver=
 [ -n "$src_ver" ] && [ -f "$tarball" ] ||
 	die "$src_pkg is not installed ($tarball missing): run tests/deps.sh"
 key_hash=$( { cat "$frag"
-	      declare -f kconfig_step build_step verify_config kdir_selftest
+	      declare -f kconfig_step build_step
 	      gcc --version 2>/dev/null | head -n1; } | sha256sum)
 key=${src_ver//[^A-Za-z0-9.+-]/_}-${key_hash:0:12}
 build=$root/$key

@@ -64,7 +64,7 @@ esac
 script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 {
 	echo "export TWCTL_REPO=$(printf %q "$repo") TWCTL_KVER=$(printf %q "$kver")"
-	echo "export TWCTL_KO=$(printf %q "$ko") TWCTL_TOOL=$(printf %q "$repo/build/tools/twctl")"
+	echo "export TWCTL_KO=$(printf %q "$ko") TWCTL_TOOL=$(printf %q "$repo/tools/twctl")"
 	echo "export PYTHONPATH=$(printf %q "$repo/tests/vm") PYTHONDONTWRITEBYTECODE=1"
 	printf 'exec %s %q' "$runner" "$script"
 	printf ' %q' "$@"
@@ -109,7 +109,7 @@ set -e
 
 [ -f "$outdir/output" ] && cat "$outdir/output"
 
-splat='BUG:|WARNING:|Oops|KASAN|UBSAN|kmemleak:|possible circular locking|possible recursive locking|INFO: rcu|soft lockup|hung task|Kernel panic|general protection fault|unreferenced object'
+splat='BUG:|WARNING:|Oops|KASAN|UBSAN|suspected memory leak|possible circular locking|possible recursive locking|INFO: rcu|soft lockup|hung task|Kernel panic|general protection fault|unreferenced object'
 log=$outdir/dmesg
 [ -f "$log" ] || log=$outdir/console.log
 if [ ! -f "$outdir/rc" ]; then

@@ -1,0 +1,184 @@
+#!/bin/bash
+# Host checks of the twctl tool (tools/): it builds warning-free, its unit
+# tests pass under ASan/UBSan, it behaves without the module (exit 3) and on
+# bad command lines (exit 1), --help and twctl.8 list the same options,
+# commands and knobs, the man page renders without warnings, the bash
+# completion completes, `make install` lays out its files, and the v99
+# variant (for tests/vm/test_tool.py) builds.
+# One TAP line per check ("ok - ..." / "not ok - ..."); other lines are
+# diagnostics. Exit status: 1 if any check failed.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+tools=$repo/tools
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
+t() {
+	if [ "$2" = 0 ]; then
+		echo "ok - tool: $1"
+	else
+		echo "not ok - tool: $1"
+		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/# /'
+		failed=1
+	fi
+}
+
+out=$(make -s -C "$tools" 2>&1)
+t "builds with -Wall -Wextra -Werror (C11, libmnl)" $? "$out"
+[ -x "$tools/twctl" ] || { echo "# no tools/twctl: nothing else to check"; exit 1; }
+
+# Unit tests and the sanitized smoke run print their own TAP lines.
+make -s -C "$tools" test 2>&1
+t "unit tests and smoke run pass under ASan/UBSan (make -C tools test)" $?
+
+TWCTL=$tools/twctl TWCTL_LABEL="tool (release build)" sh "$tools/tests/smoke.sh" ||
+	failed=1
+
+# --- the man page ------------------------------------------------------------
+out=$(MANWIDTH=80 man --warnings -l "$tools/twctl.8" 2>&1 >/dev/null)
+[ -z "$out" ]
+t "twctl.8 renders without warnings (man --warnings)" $? "$out"
+out=$(groff -man -Tutf8 -ww -z "$tools/twctl.8" 2>&1)
+[ -z "$out" ]
+t "twctl.8 renders without warnings (groff -ww)" $? "$out"
+
+# --help and twctl.8 list the same options, commands and knobs: the .TP
+# tags of OPTIONS, COMMANDS and KNOBS against the entries of the help's
+# "Options:", "Commands:" and "Knobs" sections; SYNOPSIS names them all.
+"$tools/twctl" --help >"$tmp/help"
+python3 - "$tools/twctl.8" "$tmp/help" >"$tmp/cmp" <<'PY'
+import re
+import sys
+
+man_lines = open(sys.argv[1]).read().splitlines()
+help_lines = open(sys.argv[2]).read().splitlines()
+
+
+def args_of(rest):
+    """troff macro arguments: blank-separated, "double quoted" groups."""
+    return [a[1:-1] if a.startswith('"') else a
+            for a in re.findall(r'"[^"]*"|\S+', rest)]
+
+
+def render(line):
+    """Text of a font macro line (.B, .BI, .BR, ...)."""
+    macro, _, rest = line.partition(" ")
+    args = args_of(rest)
+    text = " ".join(args) if macro in (".B", ".I") else "".join(args)
+    text = re.sub(r"\\f[BIRP]", "", text)
+    for esc, rep in ((r"\-", "-"), (r"\|", ""), (r"\&", ""), (r"\ ", " ")):
+        text = text.replace(esc, rep)
+    return " ".join(text.split())
+
+
+man = {}
+synopsis = []
+section = None
+for i, line in enumerate(man_lines):
+    if line.startswith(".SH "):
+        section = line[4:].strip('"')
+    elif section == "SYNOPSIS" and line.startswith("."):
+        synopsis.append(render(line))
+    elif line == ".TP" and i + 1 < len(man_lines):
+        man.setdefault(section, []).append(render(man_lines[i + 1]))
+
+helps = {}
+section = None
+for line in help_lines:
+    m = re.match(r"^(Options|Commands|Knobs)\b.*:$", line)
+    if m:
+        section = m.group(1)
+    elif not line:
+        section = None
+    elif section and re.match(r"^  \S", line):
+        left = re.split(r"\s{2,}", line.strip())
+        entry = " ".join(left[:2]) if section == "Knobs" else left[0]
+        helps.setdefault(section, []).append(" ".join(entry.split()))
+
+status = 0
+for name, man_sec, help_sec in (("options", "OPTIONS", "Options"),
+                                ("commands", "COMMANDS", "Commands"),
+                                ("knobs", "KNOBS", "Knobs")):
+    a, b = man.get(man_sec, []), helps.get(help_sec, [])
+    same = sorted(a) == sorted(b) and a
+    print(f"{'ok' if same else 'not ok'} - tool: --help and twctl.8 list the same {name}")
+    if not same:
+        print(f"# twctl.8 {man_sec}: {a}")
+        print(f"# --help {help_sec}: {b}")
+        status = 1
+
+words = " ".join(synopsis).replace("[", " ").replace("]", " ").split()
+missing = [o.split(",")[0] for o in helps.get("Options", [])
+           if o.split(",")[0] not in words]
+missing += [c.split()[0] for c in helps.get("Commands", [])
+            if c.split()[0] not in words]
+print(f"{'not ok' if missing else 'ok'} - tool: twctl.8 SYNOPSIS names every option and command")
+if missing:
+    print(f"# not in SYNOPSIS: {missing}")
+    status = 1
+sys.exit(status)
+PY
+rc=$?
+cat "$tmp/cmp"
+[ $rc = 0 ] || failed=1
+
+# --- bash completion ---------------------------------------------------------
+mkdir -p "$tmp/netns"
+touch "$tmp/netns/web1" "$tmp/netns/db"
+# complete WORDS...: what the completion offers for the last word.
+complete_words() {
+	PATH=$tools:$PATH bash -c '
+		. "$1"; shift
+		_twctl_netns_dir=$NSDIR
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		_twctl
+		echo "${COMPREPLY[*]}"' _ "$tools/completion/twctl.bash" "$@"
+}
+export NSDIR=$tmp/netns
+comp_ok=0
+comp() {	# comp "WANT" WORDS...
+	local want=$1 got
+	shift
+	got=$(complete_words "$@")
+	if [ "$got" != "$want" ]; then
+		echo "# completing [$*]: got '$got', want '$want'"
+		comp_ok=1
+	fi
+}
+comp "show set stats monitor help" twctl ""
+comp "show set stats" twctl s
+comp "--netns" twctl --n
+comp "--pretty" twctl -j --p
+comp "-n --netns -j --json -p --pretty -V --version -h --help" twctl -
+comp "db web1" twctl -n ""
+comp "web1" twctl --netns = w
+comp "stats" twctl -n web1 -j st
+comp "msl" twctl set ""
+comp "" twctl set msl ""
+comp "" twctl set msl 2s ""
+comp "reset" twctl stats ""
+comp "" twctl show ""
+t "bash completion: options, commands, netns names, knobs, stats reset" $comp_ok
+if command -v shellcheck >/dev/null; then
+	out=$(shellcheck -s bash "$tools/completion/twctl.bash" 2>&1 &&
+	      shellcheck "$tools/tests/smoke.sh" "$0" 2>&1)
+	t "completion and test scripts pass shellcheck" $? "$out"
+fi
+
+# --- install layout ----------------------------------------------------------
+out=$(make -s -C "$tools" install DESTDIR="$tmp/root" PREFIX=/usr/local 2>&1) &&
+	[ -x "$tmp/root/usr/local/sbin/twctl" ] &&
+	[ -f "$tmp/root/usr/local/share/man/man8/twctl.8" ] &&
+	[ -f "$tmp/root/usr/local/share/bash-completion/completions/twctl" ] &&
+	"$tmp/root/usr/local/sbin/twctl" --help >/dev/null
+t "make install DESTDIR PREFIX: sbin/twctl, man8/twctl.8, bash completion" $? "$out"
+
+# --- the v99 variant (tests/vm/test_tool.py runs it against a v1 module) ----
+out=$(make -s -C "$tools" variant-v99 2>&1) &&
+	"$tools/twctl-v99" -V | grep -q '^twctl .* (netlink v99)$' &&
+	"$tools/twctl" -V | grep -q '^twctl .* (netlink v1)$'
+t "make variant-v99 builds tools/twctl-v99 speaking netlink v99 (twctl stays v1)" $? "$out"
+
+exit $failed

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of twctl's policy arithmetic and parsing (module/policy.c).
+ */
+#include <kunit/test.h>
+#include <linux/jiffies.h>
+#include <linux/limits.h>
+
+#include "policy.c"
+
+struct twctl_j_case {
+	u64 ms;
+	unsigned int hz;
+	unsigned long want;
+};
+
+static const struct twctl_j_case twctl_j_cases[] = {
+	{ 0, 250, 0 },
+	{ 1, 100, 1 },		/* rounding up, never down */
+	{ 1, 250, 1 },
+	{ 1, 1000, 1 },
+	{ 4, 250, 1 },
+	{ 5, 250, 2 },
+	{ 9, 100, 1 },
+	{ 10, 100, 1 },
+	{ 11, 100, 2 },
+	{ 999, 1000, 999 },
+	{ 1000, 250, 250 },
+	{ 1001, 250, 251 },
+	{ 60000, 100, 6000 },
+	{ 60000, 250, 15000 },
+	{ 60000, 1000, 60000 },
+	/* the longest TIME_WAIT: 2 x TWCTL_MSL_MAX_MS */
+	{ 1200000, 100, 120000 },
+	{ 1200000, 250, 300000 },
+	{ 1200000, 1000, 1200000 },
+};
+
+static void twctl_test_ms_to_jiffies(struct kunit *test)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(twctl_j_cases); i++) {
+		const struct twctl_j_case *c = &twctl_j_cases[i];
+
+		KUNIT_EXPECT_EQ_MSG(test, twctl_ms_to_jiffies_hz(c->ms, c->hz),
+				    c->want, "%llu ms at HZ=%u", c->ms, c->hz);
+	}
+}
+
+static void twctl_test_ms_to_jiffies_saturates(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, twctl_ms_to_jiffies_hz(U64_MAX, 1000),
+			MAX_JIFFY_OFFSET);
+	KUNIT_EXPECT_EQ(test, twctl_ms_to_jiffies_hz(U64_MAX / 100, 1000),
+			MAX_JIFFY_OFFSET);
+	KUNIT_EXPECT_EQ(test, twctl_ms_to_jiffies_hz(U32_MAX, 1000),
+			(unsigned long)U32_MAX);
+}
+
+static void twctl_test_tw_timeo(struct kunit *test)
+{
+	struct twctl_policy p;
+
+	twctl_policy_init_default(&p);
+	/* the default is exactly the kernel's TCP_TIMEWAIT_LEN (60 s) */
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo_hz(&p, 100), 6000UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo_hz(&p, 250), 15000UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo_hz(&p, 1000), 60000UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo(&p), (unsigned long)(60 * HZ));
+
+	p.msl_ms = TWCTL_MSL_MIN_MS;	/* 2 ms: one tick at 250 Hz */
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo_hz(&p, 250), 1UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo_hz(&p, 1000), 2UL);
+	p.msl_ms = 500;
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo_hz(&p, 250), 250UL);
+	p.msl_ms = TWCTL_MSL_MAX_MS;
+	KUNIT_EXPECT_EQ(test, twctl_tw_timeo_hz(&p, 1000), 1200000UL);
+	KUNIT_EXPECT_LE(test, twctl_tw_timeo_hz(&p, 1000), (unsigned long)INT_MAX);
+}
+
+struct twctl_parse_case {
+	const char *in;
+	int err;
+	u32 val;
+};
+
+static const struct twctl_parse_case twctl_parse_cases[] = {
+	{ "0", 0, 0 },
+	{ "1", 0, 1 },
+	{ "500\n", 0, 500 },
+	{ "4294967295", 0, U32_MAX },
+	{ "00042", 0, 42 },
+	{ "4294967296", -ERANGE, 0 },
+	{ "99999999999999999999999", -ERANGE, 0 },
+	{ "", -EINVAL, 0 },
+	{ "\n", -EINVAL, 0 },
+	{ "500\n\n", -EINVAL, 0 },
+	{ "+1", -EINVAL, 0 },
+	{ "-1", -EINVAL, 0 },
+	{ " 1", -EINVAL, 0 },
+	{ "1 ", -EINVAL, 0 },
+	{ "0x10", -EINVAL, 0 },
+	{ "1e3", -EINVAL, 0 },
+	{ "1.5", -EINVAL, 0 },
+	{ "12abc", -EINVAL, 0 },
+	{ "\t7", -EINVAL, 0 },
+};
+
+static void twctl_test_parse_u32(struct kunit *test)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(twctl_parse_cases); i++) {
+		const struct twctl_parse_case *c = &twctl_parse_cases[i];
+		u32 v = 0xdeadbeef;
+		int err = twctl_parse_u32(c->in, strlen(c->in), &v);
+
+		KUNIT_EXPECT_EQ_MSG(test, err, c->err, "input \"%s\"", c->in);
+		KUNIT_EXPECT_EQ_MSG(test, v, c->err ? 0xdeadbeef : c->val,
+				    "input \"%s\"", c->in);
+	}
+}
+
+static void twctl_test_parse_uses_len(struct kunit *test)
+{
+	static const char buf[] = { '1', '2', '3', 'x' };	/* no NUL */
+	u32 v;
+
+	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf, 3, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 123U);
+	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf, 4, &v), -EINVAL);
+	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf, 0, &v), -EINVAL);
+}
+
+static void twctl_test_parse_ranged(struct kunit *test)
+{
+	u32 v = 7;
+
+	KUNIT_EXPECT_EQ(test, twctl_parse_ranged("1", 1, 1, 600000, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 1U);
+	KUNIT_EXPECT_EQ(test, twctl_parse_ranged("600000", 6, 1, 600000, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 600000U);
+	KUNIT_EXPECT_EQ(test, twctl_parse_ranged("0", 1, 1, 600000, &v), -ERANGE);
+	KUNIT_EXPECT_EQ(test, twctl_parse_ranged("600001", 6, 1, 600000, &v),
+			-ERANGE);
+	KUNIT_EXPECT_EQ(test, twctl_parse_ranged("x", 1, 1, 600000, &v), -EINVAL);
+	KUNIT_EXPECT_EQ(test, v, 600000U);	/* unchanged by failures */
+}
+
+static void twctl_test_validate(struct kunit *test)
+{
+	struct twctl_policy p;
+
+	twctl_policy_init_default(&p);
+	KUNIT_EXPECT_EQ(test, p.msl_ms, (u32)TWCTL_MSL_DEFAULT_MS);
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+	p.msl_ms = 0;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
+	p.msl_ms = TWCTL_MSL_MIN_MS;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+	p.msl_ms = TWCTL_MSL_MAX_MS;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+	p.msl_ms = TWCTL_MSL_MAX_MS + 1;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
+}
+
+static void twctl_test_apply(struct kunit *test)
+{
+	struct twctl_policy cur, out;
+	struct twctl_policy_patch patch = {};
+
+	twctl_policy_init_default(&cur);
+	KUNIT_EXPECT_EQ(test, twctl_policy_apply(&cur, &patch, &out), 0);
+	KUNIT_EXPECT_EQ(test, out.msl_ms, cur.msl_ms);
+
+	patch.val.msl_ms = 1234;	/* not flagged: ignored */
+	KUNIT_EXPECT_EQ(test, twctl_policy_apply(&cur, &patch, &out), 0);
+	KUNIT_EXPECT_EQ(test, out.msl_ms, cur.msl_ms);
+
+	patch.set = TWCTL_P_MSL;
+	KUNIT_EXPECT_EQ(test, twctl_policy_apply(&cur, &patch, &out), 0);
+	KUNIT_EXPECT_EQ(test, out.msl_ms, 1234U);
+
+	patch.val.msl_ms = 0;
+	KUNIT_EXPECT_EQ(test, twctl_policy_apply(&cur, &patch, &out), -ERANGE);
+	KUNIT_EXPECT_EQ(test, cur.msl_ms, (u32)TWCTL_MSL_DEFAULT_MS);
+}
+
+static struct kunit_case twctl_policy_cases[] = {
+	KUNIT_CASE(twctl_test_ms_to_jiffies),
+	KUNIT_CASE(twctl_test_ms_to_jiffies_saturates),
+	KUNIT_CASE(twctl_test_tw_timeo),
+	KUNIT_CASE(twctl_test_parse_u32),
+	KUNIT_CASE(twctl_test_parse_uses_len),
+	KUNIT_CASE(twctl_test_parse_ranged),
+	KUNIT_CASE(twctl_test_validate),
+	KUNIT_CASE(twctl_test_apply),
+	{}
+};
+
+static struct kunit_suite twctl_policy_suite = {
+	.name = "twctl_policy",
+	.test_cases = twctl_policy_cases,
+};
+
+kunit_test_suite(twctl_policy_suite);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit tests of twctl's policy arithmetic and parsing");

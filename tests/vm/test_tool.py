@@ -1,0 +1,231 @@
+"""The twctl tool end to end against the module: not-loaded message, show
+(text and JSON), set with units and its effect on sysfs (and back),
+per-namespace use with -n, permissions, client-side and kernel-side value
+checks (extack naming the knob and range), stats, monitor, and a tool
+speaking another netlink version.
+
+TWCTL_TOOL is the tool (tools/twctl); TWCTL_TOOL_V99 the variant built with
+TWCTL_TOOL_GENL_VERSION=99 (default: twctl-v99 next to TWCTL_TOOL; built by
+`make -C tools variant-v99`, which tests/host/tool.sh runs)."""
+import json
+import os
+import subprocess
+
+from twtest import Netns, diag, done, load, loaded, ok, set_msl, sysfs_read, unload
+
+REPO = os.environ.get("TWCTL_REPO", "")
+TOOL = os.environ["TWCTL_TOOL"]
+TOOL_V99 = (os.environ.get("TWCTL_TOOL_V99")
+            or os.path.join(os.path.dirname(TOOL), "twctl-v99"))
+with open(f"{REPO}/VERSION") as f:
+    VERSION = f.read().strip()
+
+
+def run(argv, env=None, timeout=60):
+    e = dict(os.environ)
+    e.update(env or {})
+    return subprocess.run(argv, text=True, capture_output=True, env=e,
+                          timeout=timeout)
+
+
+def tw(*args, env=None, tool=None):
+    """Run the tool with args; a CompletedProcess."""
+    return run([tool or TOOL, *args], env=env)
+
+
+def shown(r):
+    return f"exit {r.returncode}, stdout {r.stdout!r}, stderr {r.stderr!r}"
+
+
+def show_json(*pre):
+    r = tw(*pre, "-j", "show")
+    try:
+        return json.loads(r.stdout)
+    except ValueError:
+        return {"error": shown(r)}
+
+
+def msl():
+    return int(sysfs_read("msl_ms"))
+
+
+# --- before the module is loaded ---------------------------------------------
+if loaded():
+    unload()
+r = tw("show")
+ok(r.returncode == 3 and "not loaded" in r.stderr and "modprobe twctl" in r.stderr
+   and "insmod twctl.ko" in r.stderr and r.stdout == "",
+   "no module: show exits 3, says it is not loaded and how to load it", shown(r))
+r = tw("set", "msl", "2s")
+ok(r.returncode == 3 and "not loaded" in r.stderr, "no module: set exits 3", shown(r))
+r = tw("-V")
+ok(r.returncode == 0 and r.stdout == f"twctl {VERSION} (netlink v1)\nmodule not loaded\n",
+   "no module: -V prints the tool's version and 'module not loaded'", shown(r))
+
+load()
+
+# --- show -----------------------------------------------------------------------
+r = tw("show")
+ok(r.returncode == 0 and r.stdout == "msl 30000ms (TIME_WAIT 60s)\n" and r.stderr == "",
+   "show: msl 30000ms (TIME_WAIT 60s) by default", shown(r))
+j = show_json()
+ok(j == {"netns": None, "msl_ms": 30000, "time_wait_ms": 60000},
+   "show -j: netns null, msl_ms 30000, time_wait_ms 60000", f"{j}")
+r = tw("-p", "show")
+ok(r.returncode == 0 and r.stdout.startswith("{\n    \"netns\": null,\n")
+   and json.loads(r.stdout) == j, "show -p: pretty JSON, same content", shown(r))
+r = tw("-V")
+want = f"twctl {VERSION} (netlink v1)\nmodule {sysfs_read('version')} (netlink v1)\n"
+ok(r.returncode == 0 and r.stdout == want,
+   "-V: the tool's and the module's versions and netlink versions", shown(r))
+r = tw("-j", "-V")
+ok(r.returncode == 0 and json.loads(r.stdout) == {
+    "version": VERSION, "netlink_version": 1,
+    "module_version": sysfs_read("version"), "module_netlink_version": 1},
+   "-j -V: version keys", shown(r))
+
+# --- set, and sysfs agrees both ways ---------------------------------------------
+r = tw("set", "msl", "2s")
+ok(r.returncode == 0 and r.stdout == "" and r.stderr == "" and msl() == 2000,
+   "set msl 2s: sysfs reads 2000", shown(r) + f", sysfs {msl()}")
+r = tw("show")
+ok(r.stdout == "msl 2000ms (TIME_WAIT 4s)\n", "show after set: msl 2000ms (TIME_WAIT 4s)",
+   shown(r))
+set_msl(750)
+j = show_json()
+ok(j.get("msl_ms") == 750 and j.get("time_wait_ms") == 1500,
+   "a sysfs write shows in the tool (750 ms, TIME_WAIT 1500 ms)", f"{j}")
+bad_units = []
+for value, want in [("500ms", 500), ("1.5s", 1500), ("1m", 60000), ("1min", 60000),
+                    ("250", 250), ("10min", 600000), ("1", 1), ("0.25s", 250),
+                    ("3000us", 3)]:
+    r = tw("set", "msl", value)
+    j = show_json()
+    if r.returncode != 0 or msl() != want or j.get("msl_ms") != want:
+        bad_units.append(f"{value}: {shown(r)}, sysfs {msl()}, json {j}")
+ok(not bad_units, "set msl with units: 500ms 1.5s 1m 1min 250 10min 1 0.25s 3000us",
+   "; ".join(bad_units))
+
+# --- bad values: exit 1 before anything is sent, nothing changes --------------------
+set_msl(4321)
+bad = []
+for value in ["abc", "-1", "0", "600001", "700s", "11min", "1.5ms", "1.5", "", "2h",
+              "99999999999999999999", "4294967296", "1e3", " 5", "5 ", "0x10", "+5"]:
+    r = tw("set", "msl", value)
+    if (r.returncode != 1 or "twctl: bad value for msl" not in r.stderr
+            or r.stdout != "" or msl() != 4321):
+        bad.append(f"{value!r}: {shown(r)}, sysfs {msl()}")
+ok(not bad, "bad values exit 1 with a message and change nothing", "; ".join(bad))
+bad = []
+for args in [["set"], ["set", "msl"], ["set", "frob", "1"], ["set", "msl", "1", "msl", "2"],
+             ["frob"], ["show", "x"], ["-x", "show"], []]:
+    r = tw(*args)
+    if r.returncode != 1 or not r.stderr.startswith("twctl: ") or msl() != 4321:
+        bad.append(f"{args}: {shown(r)}")
+ok(not bad, "bad command lines exit 1 and change nothing", "; ".join(bad))
+
+# --- the kernel's own range check, past the tool's (TWCTL_NO_CLIENT_CHECKS) ------
+nocheck = {"TWCTL_NO_CLIENT_CHECKS": "1"}
+for value, sent in [("700000", "700000ms"), ("0", "0ms")]:
+    r = tw("set", "msl", value, env=nocheck)
+    ok(r.returncode == 2 and r.stderr.startswith(f"twctl: kernel refused msl {sent}: ")
+       and "out of range" in r.stderr and "(allowed 1..600000 ms)" in r.stderr
+       and msl() == 4321,
+       f"kernel refuses msl {sent}: extack names msl and the range, exit 2, unchanged",
+       shown(r))
+diag("kernel refusal as printed: " + r.stderr.strip())
+r = tw("set", "msl", "4294967296", env=nocheck)
+ok(r.returncode == 1 and msl() == 4321,
+   "TWCTL_NO_CLIENT_CHECKS still refuses values that do not fit the attribute", shown(r))
+
+# --- namespaces: -n, ip netns exec ------------------------------------------------------
+a, b = Netns("twtool_a"), Netns("twtool_b")
+r = tw("-n", "twtool_a", "set", "msl", "1500")
+ok(r.returncode == 0, "-n NETNS set msl 1500", shown(r))
+j = show_json("-n", "twtool_a")
+ok(j == {"netns": "twtool_a", "msl_ms": 1500, "time_wait_ms": 3000},
+   "-n NETNS -j show: that namespace's value and its name", f"{j}")
+with a:
+    ok(sysfs_read("msl_ms") == "1500", "sysfs inside the namespace agrees")
+ok(msl() == 4321 and show_json().get("msl_ms") == 4321,
+   "the tool's own namespace is unchanged", f"sysfs {msl()}")
+ok(show_json("-n", "twtool_b").get("msl_ms") == 30000,
+   "another namespace keeps the default")
+r = run(["ip", "netns", "exec", "twtool_a", TOOL, "show"])
+ok(r.stdout == "msl 1500ms (TIME_WAIT 3s)\n", "ip netns exec NETNS twctl show", shown(r))
+r = run(["ip", "netns", "exec", "twtool_b", TOOL, "set", "msl", "2500"])
+with b:
+    ok(r.returncode == 0 and sysfs_read("msl_ms") == "2500",
+       "ip netns exec NETNS twctl set", shown(r))
+ok(msl() == 4321, "still unchanged here")
+r = tw("-n", "twtool_nonexistent", "show")
+ok(r.returncode == 1 and 'cannot open network namespace "twtool_nonexistent"' in r.stderr,
+   "-n with an unknown namespace exits 1 with a message", shown(r))
+a.delete()
+b.delete()
+
+# --- permissions ---------------------------------------------------------------------------
+NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
+NO_NET_ADMIN = ["setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"]
+r = run(NOBODY + [TOOL, "show"])
+ok(r.returncode == 0 and r.stdout == "msl 4321ms (TIME_WAIT 8.642s)\n",
+   "an unprivileged user can show", shown(r))
+r = run(NOBODY + [TOOL, "stats"])
+ok(r.returncode == 0, "an unprivileged user can read stats", shown(r))
+for who, pre in [("an unprivileged user", NOBODY), ("root without CAP_NET_ADMIN", NO_NET_ADMIN)]:
+    r = run(pre + [TOOL, "set", "msl", "100"])
+    ok(r.returncode == 2 and r.stderr == "twctl: kernel refused: Operation not permitted\n"
+       and msl() == 4321, f"{who}: set exits 2, Operation not permitted, unchanged", shown(r))
+    r = run(pre + [TOOL, "stats", "reset"])
+    ok(r.returncode == 2 and "Operation not permitted" in r.stderr,
+       f"{who}: stats reset exits 2, Operation not permitted", shown(r))
+if run(["unshare", "-U", "-r", "-n", "true"]).returncode == 0:
+    r = run(["unshare", "-U", "-r", "-n", "sh", "-c",
+             f"{TOOL} set msl 1234 && {TOOL} show"])
+    ok(r.returncode == 0 and r.stdout == "msl 1234ms (TIME_WAIT 2.468s)\n" and msl() == 4321,
+       "root of a user namespace sets its own network namespace", shown(r))
+else:
+    diag("unshare -U -r -n not possible here: user namespace case skipped")
+
+# --- stats, monitor --------------------------------------------------------------------------
+r = tw("stats")
+ok(r.returncode == 0 and r.stderr == "", "stats exits 0", shown(r))
+diag(f"stats: {r.stdout!r}")
+r = tw("-j", "stats")
+try:
+    j = json.loads(r.stdout)
+except ValueError:
+    j = None
+ok(r.returncode == 0 and isinstance(j, dict) and j.get("netns") is None
+   and all(isinstance(v, int) for k, v in j.items() if k != "netns"),
+   "stats -j: netns and integer counters", shown(r))
+r = tw("stats", "reset")
+ok(r.returncode == 0 and r.stdout == "" and r.stderr == "", "stats reset as root", shown(r))
+try:
+    r = run([TOOL, "monitor"], timeout=5)
+    ok(r.returncode == 2 and "monitor: not supported by this module" in r.stderr,
+       "monitor without an events group: not supported, exit 2", shown(r))
+except subprocess.TimeoutExpired:
+    ok(True, "monitor runs (the module has an events group)")
+
+# --- a tool speaking another netlink version --------------------------------------------------
+if not os.access(TOOL_V99, os.X_OK):
+    ok(False, f"the v99 tool exists ({TOOL_V99}; make -C tools variant-v99)")
+else:
+    mismatch = "twctl: module speaks twctl netlink v1, this tool v99; upgrade the module"
+    r = tw("show", tool=TOOL_V99)
+    ok(r.returncode == 0 and r.stderr.startswith(mismatch)
+       and r.stdout == "msl 4321ms (TIME_WAIT 8.642s)\n",
+       "v99 tool, v1 module: show warns about the version and goes on", shown(r))
+    r = tw("set", "msl", "1s", tool=TOOL_V99)
+    ok(r.returncode == 2 and r.stderr.startswith(mismatch) and msl() == 4321,
+       "v99 tool, v1 module: set refuses, exit 2, unchanged", shown(r))
+    r = tw("-V", tool=TOOL_V99)
+    ok(r.returncode == 0 and r.stdout.startswith(f"twctl {VERSION} (netlink v99)\n")
+       and "(netlink v1)" in r.stdout, "v99 tool: -V shows both netlink versions", shown(r))
+
+# --- unloaded again ------------------------------------------------------------------------
+unload()
+r = tw("show")
+ok(r.returncode == 3 and "not loaded" in r.stderr, "after rmmod: exit 3 again", shown(r))
+done()

@@ -1,0 +1,481 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Knobs and counters as table rows: see fields.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <linux/twctl.h>
+
+#include "fields.h"
+#include "units.h"
+
+/* --- the tables: a new knob or counter is one row here --------------------- */
+
+static const struct field policy_fields[] = {
+	{
+		.name = "msl", .key = "msl_ms",
+		.attr = TWCTL_A_POLICY_MSL_MS, .width = 4,
+		.type = &field_duration, .unit_us = US_PER_MS,
+		.min = TWCTL_MSL_MIN_MS, .max = TWCTL_MSL_MAX_MS,
+		.def = TWCTL_MSL_DEFAULT_MS,
+		.derived = "TIME_WAIT", .derived_key = "time_wait_ms",
+		.derived_mul = 2,
+		.help = "maximum segment lifetime; TIME_WAIT lasts 2 x msl",
+	},
+	{ .name = NULL }
+};
+
+/* Counters (u64) land here as the module gains them. */
+static const struct field stats_fields[] = {
+	{ .name = NULL }
+};
+
+const struct field_table policy_table = {
+	.what = "policy", .nest = TWCTL_A_POLICY,
+	.unknown = "attr_", .fields = policy_fields,
+};
+
+const struct field_table stats_table = {
+	.what = "stats", .nest = TWCTL_A_STATS, .pad = TWCTL_A_STATS_PAD,
+	.unknown = "counter_", .fields = stats_fields,
+};
+
+/* --- value types ----------------------------------------------------------- */
+
+static int duration_parse(const struct field *f, const char *s, uint64_t *v,
+			  char *why, size_t whylen)
+{
+	return parse_duration(s, f->unit_us, v, why, whylen);
+}
+
+static void duration_format(const struct field *f, uint64_t v, char *buf,
+			    size_t len)
+{
+	format_duration(v, f->unit_us, buf, len);
+}
+
+static void duration_human(const struct field *f, uint64_t v, char *buf,
+			   size_t len)
+{
+	format_duration_human(v, f->unit_us, buf, len);
+}
+
+static void number_json(struct json *j, const char *key,
+			const struct field *f, uint64_t v)
+{
+	(void)f;
+	json_u64(j, key, v);
+}
+
+static void duration_range(const struct field *f, uint64_t min, uint64_t max,
+			   char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu..%llu %s", (unsigned long long)min,
+		 (unsigned long long)max, unit_name(f->unit_us));
+}
+
+const struct field_type field_duration = {
+	.syntax = "TIME",
+	.parse = duration_parse,
+	.format = duration_format,
+	.human = duration_human,
+	.json = number_json,
+	.range = duration_range,
+};
+
+static size_t enum_count(const struct field *f)
+{
+	size_t n = 0;
+
+	while (f->names[n])
+		n++;
+	return n;
+}
+
+static int enum_parse(const struct field *f, const char *s, uint64_t *v,
+		      char *why, size_t whylen)
+{
+	size_t i, n = enum_count(f);
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(s, f->names[i])) {
+			*v = i;
+			return 0;
+		}
+	}
+	snprintf(why, whylen, "not one of ");
+	for (i = 0; i < n; i++)
+		snprintf(why + strlen(why), whylen - strlen(why), "%s%s",
+			 i ? "|" : "", f->names[i]);
+	return -1;
+}
+
+static void enum_format(const struct field *f, uint64_t v, char *buf,
+			size_t len)
+{
+	if (v < enum_count(f))
+		snprintf(buf, len, "%s", f->names[v]);
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void enum_json(struct json *j, const char *key, const struct field *f,
+		      uint64_t v)
+{
+	if (v < enum_count(f))
+		json_str(j, key, f->names[v]);
+	else
+		json_u64(j, key, v);
+}
+
+static void enum_range(const struct field *f, uint64_t min, uint64_t max,
+		       char *buf, size_t len)
+{
+	size_t i, n = enum_count(f);
+	const char *sep = "";
+
+	buf[0] = 0;
+	for (i = min; i <= max && i < n; i++, sep = "|")
+		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", sep,
+			 f->names[i]);
+}
+
+const struct field_type field_enum = {
+	.syntax = NULL,
+	.parse = enum_parse,
+	.format = enum_format,
+	.json = enum_json,
+	.range = enum_range,
+};
+
+static void counter_format(const struct field *f, uint64_t v, char *buf,
+			   size_t len)
+{
+	(void)f;
+	snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void counter_range(const struct field *f, uint64_t min, uint64_t max,
+			  char *buf, size_t len)
+{
+	(void)f;
+	snprintf(buf, len, "%llu..%llu", (unsigned long long)min,
+		 (unsigned long long)max);
+}
+
+const struct field_type field_counter = {
+	.syntax = "N",
+	.format = counter_format,
+	.json = number_json,
+	.range = counter_range,
+};
+
+/* --- lookups and parsing --------------------------------------------------- */
+
+const struct field *field_find(const struct field_table *t, const char *name)
+{
+	const struct field *f;
+
+	for (f = t->fields; f->name; f++)
+		if (!strcmp(f->name, name))
+			return f;
+	return NULL;
+}
+
+static const struct field *field_by_attr(const struct field_table *t,
+					 uint16_t attr)
+{
+	const struct field *f;
+
+	for (f = t->fields; f->name; f++)
+		if (f->attr == attr)
+			return f;
+	return NULL;
+}
+
+size_t field_count_rows(const struct field_table *t)
+{
+	size_t n = 0;
+
+	while (t->fields[n].name)
+		n++;
+	return n;
+}
+
+static uint64_t width_max(uint8_t width)
+{
+	return width >= 8 ? UINT64_MAX : (1ULL << (8 * width)) - 1;
+}
+
+uint64_t field_max(const struct field *f)
+{
+	return f->min || f->max ? f->max : width_max(f->width);
+}
+
+int field_parse(const struct field *f, const char *s, bool check,
+		uint64_t *v, char *msg, size_t len)
+{
+	char why[160], range[160];
+
+	if (!f->type->parse) {
+		snprintf(msg, len, "%s cannot be set", f->name);
+		return -1;
+	}
+	if (f->type->parse(f, s, v, why, sizeof(why)) < 0) {
+		snprintf(msg, len, "bad value for %s: \"%s\": %s", f->name, s,
+			 why);
+		return -1;
+	}
+	if (*v > width_max(f->width)) {
+		snprintf(msg, len, "bad value for %s: \"%s\": number too large",
+			 f->name, s);
+		return -1;
+	}
+	if (check && (*v < f->min || *v > field_max(f))) {
+		f->type->range(f, f->min, field_max(f), range, sizeof(range));
+		snprintf(msg, len,
+			 "bad value for %s: \"%s\": out of range (allowed %s)",
+			 f->name, s, range);
+		return -1;
+	}
+	return 0;
+}
+
+void field_syntax(const struct field *f, char *buf, size_t len)
+{
+	if (f->type->syntax)
+		snprintf(buf, len, "%s", f->type->syntax);
+	else
+		f->type->range(f, 0, UINT64_MAX, buf, len);
+}
+
+/* --- netlink --------------------------------------------------------------- */
+
+static void put_width(struct nlmsghdr *nlh, uint16_t attr, uint8_t width,
+		      uint64_t v)
+{
+	switch (width) {
+	case 1:
+		mnl_attr_put_u8(nlh, attr, (uint8_t)v);
+		break;
+	case 2:
+		mnl_attr_put_u16(nlh, attr, (uint16_t)v);
+		break;
+	case 4:
+		mnl_attr_put_u32(nlh, attr, (uint32_t)v);
+		break;
+	default:
+		mnl_attr_put_u64(nlh, attr, v);
+	}
+}
+
+void fields_put(struct nlmsghdr *nlh, const struct field_table *t,
+		struct setting *s, size_t n)
+{
+	struct nlattr *nest = mnl_attr_nest_start(nlh, t->nest);
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		s[i].off = (uint32_t)((char *)mnl_nlmsg_get_payload_tail(nlh) -
+				      (char *)nlh);
+		put_width(nlh, s[i].f->attr, s[i].f->width, s[i].v);
+	}
+	mnl_attr_nest_end(nlh, nest);
+}
+
+/* The value of an integer attribute of 1, 2, 4 or 8 bytes. */
+static int get_int(const struct nlattr *a, uint64_t *v)
+{
+	switch (mnl_attr_get_payload_len(a)) {
+	case 1:
+		*v = mnl_attr_get_u8(a);
+		return 0;
+	case 2:
+		*v = mnl_attr_get_u16(a);
+		return 0;
+	case 4:
+		*v = mnl_attr_get_u32(a);
+		return 0;
+	case 8:
+		*v = mnl_attr_get_u64(a);
+		return 0;
+	}
+	return -1;
+}
+
+int fields_parse_nest(const struct field_table *t, const struct nlattr *nest,
+		      struct field_vals *out)
+{
+	const struct nlattr *a;
+
+	out->n = 0;
+	mnl_attr_for_each_nested(a, nest) {
+		uint16_t attr = mnl_attr_get_type(a);
+		const struct field *f = field_by_attr(t, attr);
+		uint64_t v;
+
+		if (t->pad && attr == t->pad)
+			continue;
+		if (f && mnl_attr_get_payload_len(a) != f->width)
+			return -EBADMSG;
+		if (get_int(a, &v) < 0 || out->n == FIELDS_MAX)
+			continue;	/* unknown and not an integer */
+		out->e[out->n++] = (struct field_val){ f, attr, v };
+	}
+	return 0;
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+static void val_name(const struct field_table *t, const struct field_val *e,
+		     char *buf, size_t len)
+{
+	if (e->f)
+		snprintf(buf, len, "%s", e->f->name);
+	else
+		snprintf(buf, len, "%s%u", t->unknown, e->attr);
+}
+
+static void print_line(FILE *out, const struct field_table *t,
+		       const struct field_val *e, int width)
+{
+	const struct field *f = e->f;
+	char name[64], val[96], der[96];
+
+	val_name(t, e, name, sizeof(name));
+	if (!f) {
+		fprintf(out, "%-*s %llu\n", width, name,
+			(unsigned long long)e->v);
+		return;
+	}
+	f->type->format(f, e->v, val, sizeof(val));
+	fprintf(out, "%-*s %s", width, name, val);
+	if (f->derived) {
+		(f->type->human ? f->type->human : f->type->format)
+			(f, e->v * f->derived_mul, der, sizeof(der));
+		fprintf(out, " (%s %s)", f->derived, der);
+	}
+	fputc('\n', out);
+}
+
+void fields_print_text(FILE *out, const struct field_table *t,
+		       const struct field_vals *vals)
+{
+	char name[64];
+	int width = 0;
+	size_t i;
+
+	for (i = 0; i < vals->n; i++) {
+		val_name(t, &vals->e[i], name, sizeof(name));
+		if ((int)strlen(name) > width)
+			width = (int)strlen(name);
+	}
+	for (i = 0; i < vals->n; i++)
+		print_line(out, t, &vals->e[i], width);
+}
+
+void fields_print_json(struct json *j, const struct field_table *t,
+		       const struct field_vals *vals)
+{
+	char key[64];
+	size_t i;
+
+	for (i = 0; i < vals->n; i++) {
+		const struct field_val *e = &vals->e[i];
+		const struct field *f = e->f;
+
+		if (!f) {
+			val_name(t, e, key, sizeof(key));
+			json_u64(j, key, e->v);
+			continue;
+		}
+		f->type->json(j, f->key, f, e->v);
+		if (f->derived_key)
+			json_u64(j, f->derived_key, e->v * f->derived_mul);
+	}
+}
+
+/* --- replies -------------------------------------------------------------- */
+
+static int reply_attr_cb(const struct nlattr *a, void *data)
+{
+	struct twctl_reply *r = data;
+
+	switch (mnl_attr_get_type(a)) {
+	case TWCTL_A_VERSION:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		r->version = mnl_attr_get_u32(a);
+		r->has_version = true;
+		break;
+	case TWCTL_A_MODULE_VERSION:
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+			return MNL_CB_ERROR;
+		snprintf(r->module_version, sizeof(r->module_version), "%s",
+			 mnl_attr_get_str(a));
+		break;
+	case TWCTL_A_POLICY:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
+		    fields_parse_nest(&policy_table, a, &r->policy) < 0)
+			return MNL_CB_ERROR;
+		r->has_policy = true;
+		break;
+	case TWCTL_A_STATS:
+		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
+		    fields_parse_nest(&stats_table, a, &r->stats) < 0)
+			return MNL_CB_ERROR;
+		r->has_stats = true;
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int twctl_parse_reply(const struct nlmsghdr *nlh, struct twctl_reply *r)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+
+	memset(r, 0, sizeof(*r));
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g))
+		return -EBADMSG;
+	r->cmd = g->cmd;
+	if (mnl_attr_parse(nlh, sizeof(*g), reply_attr_cb, r) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
+/* --- refusals -------------------------------------------------------------- */
+
+static void kernel_range(const struct field *f, const struct nl_error *e,
+			 char *buf, size_t len)
+{
+	if (!e->range_signed)
+		f->type->range(f, e->umin, e->umax, buf, len);
+	else if (e->smin >= 0)
+		f->type->range(f, (uint64_t)e->smin, (uint64_t)e->smax, buf,
+			       len);
+	else
+		snprintf(buf, len, "%lld..%lld", (long long)e->smin,
+			 (long long)e->smax);
+}
+
+void fields_refusal(char *buf, size_t len, const struct nl_error *e,
+		    const struct setting *s, size_t n)
+{
+	const struct setting *hit = NULL;
+	char val[96], range[160] = "";
+	size_t i;
+
+	for (i = 0; e->has_offs && i < n; i++)
+		if (s[i].off == e->offs)
+			hit = &s[i];
+	if (!hit) {
+		snprintf(buf, len, "kernel refused: %s%s%s", strerror(e->err),
+			 e->msg[0] ? ": " : "", e->msg);
+		return;
+	}
+	hit->f->type->format(hit->f, hit->v, val, sizeof(val));
+	if (e->has_range)
+		kernel_range(hit->f, e, range, sizeof(range));
+	snprintf(buf, len, "kernel refused %s %s: %s%s%s%s", hit->f->name, val,
+		 e->msg[0] ? e->msg : strerror(e->err),
+		 range[0] ? " (allowed " : "", range, range[0] ? ")" : "");
+}

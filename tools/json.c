@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Minimal JSON writer: see json.h. */
+#include "json.h"
+
+void json_init(struct json *j, FILE *out, bool pretty)
+{
+	j->out = out;
+	j->pretty = pretty;
+	j->depth = 0;
+	j->first[0] = true;
+}
+
+void json_write_string(FILE *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', out);
+	for (; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+static void newline_indent(struct json *j)
+{
+	int i;
+
+	if (!j->pretty)
+		return;
+	fputc('\n', j->out);
+	for (i = 0; i < j->depth; i++)
+		fputs("    ", j->out);
+}
+
+/* Separator, indentation and "key": before a value at the current depth. */
+static void member(struct json *j, const char *key)
+{
+	if (j->depth > 0) {
+		if (!j->first[j->depth])
+			fputc(',', j->out);
+		newline_indent(j);
+	}
+	j->first[j->depth] = false;
+	if (key) {
+		json_write_string(j->out, key);
+		fputs(j->pretty ? ": " : ":", j->out);
+	}
+}
+
+void json_open(struct json *j, const char *key)
+{
+	member(j, key);
+	fputc('{', j->out);
+	if (j->depth + 1 < JSON_MAX_DEPTH)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+void json_close(struct json *j)
+{
+	bool empty = j->first[j->depth];
+
+	if (j->depth > 0)
+		j->depth--;
+	if (!empty)
+		newline_indent(j);
+	fputc('}', j->out);
+	if (j->depth == 0)
+		fputc('\n', j->out);
+}
+
+void json_u64(struct json *j, const char *key, uint64_t v)
+{
+	member(j, key);
+	fprintf(j->out, "%llu", (unsigned long long)v);
+}
+
+void json_str(struct json *j, const char *key, const char *s)
+{
+	member(j, key);
+	json_write_string(j->out, s);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	member(j, key);
+	fputs("null", j->out);
+}
+
+void json_str_or_null(struct json *j, const char *key, const char *s)
+{
+	if (s)
+		json_str(j, key, s);
+	else
+		json_null(j, key);
+}

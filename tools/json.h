@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A minimal streaming JSON writer: objects, strings, unsigned numbers and
+ * null. Compact ({"a":1,"b":"x"}) or pretty (one member per line, indented
+ * by 4 spaces). The top-level value ends with a newline.
+ */
+#ifndef TWCTL_JSON_H
+#define TWCTL_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JSON_MAX_DEPTH	8
+
+struct json {
+	FILE *out;
+	bool pretty;
+	int depth;
+	bool first[JSON_MAX_DEPTH];	/* no member written yet at a depth */
+};
+
+void json_init(struct json *j, FILE *out, bool pretty);
+/* @key is NULL for the top-level object. */
+void json_open(struct json *j, const char *key);
+void json_close(struct json *j);
+void json_u64(struct json *j, const char *key, uint64_t v);
+void json_str(struct json *j, const char *key, const char *s);
+/* A string, or null when @s is NULL. */
+void json_str_or_null(struct json *j, const char *key, const char *s);
+void json_null(struct json *j, const char *key);
+/* A JSON string literal (with quotes) of @s. */
+void json_write_string(FILE *out, const char *s);
+
+#endif /* TWCTL_JSON_H */

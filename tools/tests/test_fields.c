@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests: knob and counter tables (fields.c): value parsing and range
+ * checks, request building with attribute offsets, reply decoding, text and
+ * JSON output, and the refusal message built from an extack.
+ */
+#include <errno.h>
+#include <linux/genetlink.h>
+#include <linux/twctl.h>
+
+#include "fields.h"
+#include "tap.h"
+#include "units.h"
+
+/* A knob of each other type, as future rows will look. */
+static const char *const reuse_names[] = {
+	"inherit", "off", "loopback", "always", NULL
+};
+
+static const struct field extra_fields[] = {
+	{ .name = "reuse", .key = "reuse", .attr = 7, .width = 4,
+	  .type = &field_enum, .names = reuse_names, .min = 0, .max = 3 },
+	{ .name = "local_rtt", .key = "local_rtt_us", .attr = 8, .width = 4,
+	  .type = &field_duration, .unit_us = 1, .min = 1, .max = 100000 },
+	{ .name = "drops", .key = "drops", .attr = 9, .width = 8,
+	  .type = &field_counter },
+	{ .name = NULL }
+};
+
+static const struct field_table extra_table = {
+	.what = "test", .nest = TWCTL_A_POLICY, .pad = 1,
+	.unknown = "x_", .fields = extra_fields,
+};
+
+static const struct field *msl(void)
+{
+	return field_find(&policy_table, "msl");
+}
+
+static void test_table(void)
+{
+	const struct field *f = msl();
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK_STR(f->key, "msl_ms");
+	CHECK_U64(f->attr, TWCTL_A_POLICY_MSL_MS);
+	CHECK_U64(f->min, TWCTL_MSL_MIN_MS);
+	CHECK_U64(f->max, TWCTL_MSL_MAX_MS);
+	CHECK_U64(f->def, TWCTL_MSL_DEFAULT_MS);
+	CHECK_U64(field_max(f), 600000);
+	CHECK(field_find(&policy_table, "MSL") == NULL);
+	CHECK(field_find(&policy_table, "ms") == NULL);
+	CHECK_U64(field_count_rows(&policy_table), 1);
+	CHECK_U64(field_count_rows(&stats_table), 0);
+	CHECK_U64(field_max(&extra_fields[2]), UINT64_MAX);
+}
+
+static void test_parse(void)
+{
+	const struct field *f = msl();
+	char m[256];
+	uint64_t v;
+
+	CHECK(field_parse(f, "2s", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 2000);
+	CHECK(field_parse(f, "600000", true, &v, m, sizeof(m)) == 0);
+	CHECK(field_parse(f, "1", true, &v, m, sizeof(m)) == 0);
+	CHECK(field_parse(f, "700s", true, &v, m, sizeof(m)) < 0);
+	CHECK_STR(m, "bad value for msl: \"700s\": out of range (allowed 1..600000 ms)");
+	CHECK(field_parse(f, "0", true, &v, m, sizeof(m)) < 0);
+	CHECK_HAS(m, "out of range");
+	CHECK(field_parse(f, "abc", true, &v, m, sizeof(m)) < 0);
+	CHECK_STR(m, "bad value for msl: \"abc\": not a number");
+	/* Without client checks only the attribute's width limits. */
+	CHECK(field_parse(f, "700000", false, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 700000);
+	CHECK(field_parse(f, "0", false, &v, m, sizeof(m)) == 0);
+	CHECK(field_parse(f, "4294967295", false, &v, m, sizeof(m)) == 0);
+	CHECK(field_parse(f, "4294967296", false, &v, m, sizeof(m)) < 0);
+	CHECK_HAS(m, "number too large");
+	/* Counters cannot be set. */
+	CHECK(field_parse(&extra_fields[2], "1", true, &v, m, sizeof(m)) < 0);
+	CHECK_STR(m, "drops cannot be set");
+}
+
+static void test_enum(void)
+{
+	const struct field *f = &extra_fields[0];
+	char m[256], buf[64];
+	uint64_t v;
+
+	CHECK(field_parse(f, "loopback", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 2);
+	CHECK(field_parse(f, "bogus", true, &v, m, sizeof(m)) < 0);
+	CHECK_STR(m, "bad value for reuse: \"bogus\": not one of inherit|off|loopback|always");
+	f->type->format(f, 3, buf, sizeof(buf));
+	CHECK_STR(buf, "always");
+	f->type->format(f, 9, buf, sizeof(buf));
+	CHECK_STR(buf, "9");
+	f->type->range(f, 1, 2, buf, sizeof(buf));
+	CHECK_STR(buf, "off|loopback");
+	field_syntax(f, buf, sizeof(buf));
+	CHECK_STR(buf, "inherit|off|loopback|always");
+	field_syntax(msl(), buf, sizeof(buf));
+	CHECK_STR(buf, "TIME");
+	/* A microsecond knob. */
+	CHECK(field_parse(&extra_fields[1], "1.5ms", true, &v, m,
+			  sizeof(m)) == 0);
+	CHECK_U64(v, 1500);
+}
+
+static struct nlmsghdr *new_msg(void *buf)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct genlmsghdr *g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+
+	nlh->nlmsg_type = 0x20;
+	g->cmd = TWCTL_CMD_SET_POLICY;
+	return nlh;
+}
+
+/* Settings land in the nest, and their offsets point at their attributes. */
+static void test_put(void)
+{
+	_Alignas(8) char buf[1024];
+	struct nlmsghdr *nlh = new_msg(buf);
+	struct setting s[3] = {
+		{ msl(), 2000, 0 },
+		{ &extra_fields[0], 2, 0 },
+		{ &extra_fields[2], 1ULL << 40, 0 },
+	};
+	const struct nlattr *nest, *a;
+	size_t i;
+
+	fields_put(nlh, &policy_table, s, 3);
+	nest = (const struct nlattr *)((char *)nlh + NLMSG_HDRLEN +
+				       GENL_HDRLEN);
+	CHECK_U64(mnl_attr_get_type(nest), TWCTL_A_POLICY);
+	CHECK(nest->nla_type & NLA_F_NESTED);
+	for (i = 0; i < 3; i++) {
+		CHECK(s[i].off > NLMSG_HDRLEN + GENL_HDRLEN);
+		CHECK(s[i].off < nlh->nlmsg_len);
+		if (s[i].off >= nlh->nlmsg_len)
+			return;
+		a = (const struct nlattr *)((char *)nlh + s[i].off);
+		CHECK_U64(mnl_attr_get_type(a), s[i].f->attr);
+		CHECK_U64(mnl_attr_get_payload_len(a), s[i].f->width);
+	}
+	a = (const struct nlattr *)((char *)nlh + s[0].off);
+	CHECK_U64(mnl_attr_get_u32(a), 2000);
+	CHECK_U64(s[0].off, NLMSG_HDRLEN + GENL_HDRLEN + 4);
+	CHECK_U64(s[1].off, s[0].off + 8);
+	CHECK_U64(s[2].off, s[1].off + 8);
+}
+
+static void put_nest(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_POLICY);
+
+	mnl_attr_put_u32(nlh, TWCTL_A_POLICY_MSL_MS, 30000);
+	mnl_attr_put_u32(nlh, 99, 5);			/* from a newer module */
+	mnl_attr_put_strz(nlh, 98, "not a number");	/* skipped */
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void test_parse_nest(void)
+{
+	_Alignas(8) char buf[1024];
+	struct nlmsghdr *nlh = new_msg(buf);
+	struct field_vals vals;
+	struct nlattr *n;
+
+	put_nest(nlh);
+	n = (struct nlattr *)((char *)nlh + NLMSG_HDRLEN + GENL_HDRLEN);
+	CHECK(fields_parse_nest(&policy_table, n, &vals) == 0);
+	CHECK_U64(vals.n, 2);
+	CHECK(vals.e[0].f == msl());
+	CHECK_U64(vals.e[0].v, 30000);
+	CHECK(vals.e[1].f == NULL);
+	CHECK_U64(vals.e[1].attr, 99);
+	CHECK_U64(vals.e[1].v, 5);
+
+	/* Pad attributes are skipped; a known one of the wrong size fails. */
+	nlh = new_msg(buf);
+	n = mnl_attr_nest_start(nlh, TWCTL_A_POLICY);
+	mnl_attr_put_u64(nlh, 1, 0);
+	mnl_attr_put_u64(nlh, 9, 1234);
+	mnl_attr_nest_end(nlh, n);
+	CHECK(fields_parse_nest(&extra_table, n, &vals) == 0);
+	CHECK_U64(vals.n, 1);
+	CHECK_U64(vals.e[0].v, 1234);
+	nlh = new_msg(buf);
+	n = mnl_attr_nest_start(nlh, TWCTL_A_POLICY);
+	mnl_attr_put_u16(nlh, TWCTL_A_POLICY_MSL_MS, 5);
+	mnl_attr_nest_end(nlh, n);
+	CHECK(fields_parse_nest(&policy_table, n, &vals) == -EBADMSG);
+}
+
+static void sample_vals(struct field_vals *v)
+{
+	v->n = 2;
+	v->e[0] = (struct field_val){ msl(), TWCTL_A_POLICY_MSL_MS, 30000 };
+	v->e[1] = (struct field_val){ NULL, 99, 5 };
+}
+
+static void test_text(void)
+{
+	struct field_vals v;
+	char *out;
+
+	sample_vals(&v);
+	v.n = 1;
+	CAPTURE(out, fields_print_text(f, &policy_table, &v));
+	CHECK_STR(out, "msl 30000ms (TIME_WAIT 60s)\n");
+	free(out);
+	v.n = 2;
+	v.e[0].v = 500;
+	CAPTURE(out, fields_print_text(f, &policy_table, &v));
+	CHECK_STR(out, "msl     500ms (TIME_WAIT 1s)\n"
+		  "attr_99 5\n");
+	free(out);
+	v.n = 0;
+	CAPTURE(out, fields_print_text(f, &stats_table, &v));
+	CHECK_STR(out, "");
+	free(out);
+}
+
+static void test_json(void)
+{
+	struct field_vals v;
+	struct json j;
+	char *out;
+
+	sample_vals(&v);
+	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
+		      fields_print_json(&j, &policy_table, &v),
+		      json_close(&j)));
+	CHECK_STR(out, "{\"msl_ms\":30000,\"time_wait_ms\":60000,\"attr_99\":5}\n");
+	free(out);
+	v.n = 1;
+	v.e[0] = (struct field_val){ &extra_fields[0], 7, 2 };
+	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
+		      fields_print_json(&j, &extra_table, &v),
+		      json_close(&j)));
+	CHECK_STR(out, "{\"reuse\":\"loopback\"}\n");
+	free(out);
+}
+
+static void test_refusal(void)
+{
+	struct setting s[2] = { { msl(), 700000, 24 },
+				{ &extra_fields[0], 2, 32 } };
+	struct nl_error e = { .err = ERANGE, .refused = true,
+			      .has_offs = true, .offs = 24,
+			      .has_range = true, .umin = 1, .umax = 600000 };
+	char buf[512];
+
+	snprintf(e.msg, sizeof(e.msg), "integer out of range");
+	fields_refusal(buf, sizeof(buf), &e, s, 2);
+	CHECK_STR(buf, "kernel refused msl 700000ms: integer out of range (allowed 1..600000 ms)");
+	e.offs = 32;
+	e.umin = 0;
+	e.umax = 1;
+	fields_refusal(buf, sizeof(buf), &e, s, 2);
+	CHECK_STR(buf, "kernel refused reuse loopback: integer out of range (allowed inherit|off)");
+	e.has_range = false;
+	e.msg[0] = 0;
+	fields_refusal(buf, sizeof(buf), &e, s, 2);
+	CHECK_STR(buf, "kernel refused reuse loopback: Numerical result out of range");
+	e.offs = 28;		/* not one of ours */
+	snprintf(e.msg, sizeof(e.msg), "integer out of range");
+	fields_refusal(buf, sizeof(buf), &e, s, 2);
+	CHECK_STR(buf, "kernel refused: Numerical result out of range: integer out of range");
+	e = (struct nl_error){ .err = EPERM, .refused = true };
+	fields_refusal(buf, sizeof(buf), &e, s, 2);
+	CHECK_STR(buf, "kernel refused: Operation not permitted");
+	fields_refusal(buf, sizeof(buf), &e, NULL, 0);
+	CHECK_STR(buf, "kernel refused: Operation not permitted");
+	e = (struct nl_error){ .err = EINVAL, .refused = true,
+			       .has_offs = true, .offs = 24, .has_range = true,
+			       .range_signed = true, .smin = -5, .smax = 5 };
+	fields_refusal(buf, sizeof(buf), &e, s, 2);
+	CHECK_STR(buf, "kernel refused msl 700000ms: Invalid argument (allowed -5..5)");
+}
+
+static void test_reply(void)
+{
+	_Alignas(8) char buf[1024];
+	struct nlmsghdr *nlh = new_msg(buf);
+	struct twctl_reply r;
+
+	mnl_attr_put_u32(nlh, TWCTL_A_VERSION, 1);
+	mnl_attr_put_strz(nlh, TWCTL_A_MODULE_VERSION, "0.1.0");
+	put_nest(nlh);
+	mnl_attr_put_u32(nlh, 200, 1);		/* unknown: ignored */
+	CHECK(twctl_parse_reply(nlh, &r) == 0);
+	CHECK_U64(r.cmd, TWCTL_CMD_SET_POLICY);
+	CHECK(r.has_version);
+	CHECK_U64(r.version, 1);
+	CHECK_STR(r.module_version, "0.1.0");
+	CHECK(r.has_policy && !r.has_stats);
+	CHECK_U64(r.policy.n, 2);
+	CHECK_U64(r.policy.e[0].v, 30000);
+
+	nlh = new_msg(buf);
+	mnl_attr_put_u16(nlh, TWCTL_A_VERSION, 1);
+	CHECK(twctl_parse_reply(nlh, &r) == -EBADMSG);
+	nlh = new_msg(buf);
+	nlh->nlmsg_len = NLMSG_HDRLEN + 2;	/* truncated genl header */
+	CHECK(twctl_parse_reply(nlh, &r) == -EBADMSG);
+}
+
+int main(void)
+{
+	tap_suite = "fields";
+	RUN(test_table, "the knob table matches the UAPI header");
+	RUN(test_parse, "knob values: units, client-side range, width");
+	RUN(test_enum, "enum and microsecond knob types");
+	RUN(test_put, "set request: one nest, offsets point at each attribute");
+	RUN(test_parse_nest, "reply nests: known, unknown, pad, malformed");
+	RUN(test_text, "text output: value, derived TIME_WAIT, alignment");
+	RUN(test_json, "JSON output: keys, derived key, unknown attributes");
+	RUN(test_refusal, "refusal message names the knob and the kernel's range");
+	RUN(test_reply, "reply decoding: version, module version, nests");
+	return tap_exit();
+}

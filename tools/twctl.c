@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * twctl: show and set the TCP TIME_WAIT policy of a network namespace
+ * through the twctl module's generic netlink family. See twctl(8).
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/twctl.h>
+
+#include "cli.h"
+#include "fields.h"
+#include "json.h"
+#include "nl.h"
+
+#ifndef TWCTL_TOOL_VERSION
+#define TWCTL_TOOL_VERSION "unknown"
+#endif
+/* The family version this tool speaks; overridable to test mismatches. */
+#ifndef TWCTL_TOOL_GENL_VERSION
+#define TWCTL_TOOL_GENL_VERSION TWCTL_GENL_VERSION
+#endif
+
+#define TIMEOUT_S	10
+
+struct ctx {
+	struct cli *c;
+	struct nl nl;
+	struct nl_family fam;
+	uint32_t warned_version;	/* module version already warned about */
+};
+
+static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("twctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int enter_netns(const char *name)
+{
+	char path[256];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		msg("cannot open network namespace \"%s\" (%s): %s", name, path,
+		    strerror(errno));
+		return EXIT_USAGE;
+	}
+	err = setns(fd, CLONE_NEWNET);
+	if (err < 0)
+		msg("cannot enter network namespace \"%s\": %s", name,
+		    strerror(errno));
+	close(fd);
+	return err < 0 ? EXIT_REFUSED : 0;
+}
+
+/* --- talking to the module ------------------------------------------------- */
+
+static void not_loaded(void)
+{
+	msg("the twctl kernel module is not loaded (no generic netlink family \"%s\")",
+	    TWCTL_GENL_NAME);
+	msg("load it with \"modprobe twctl\", or \"insmod twctl.ko\" from a build tree");
+}
+
+/* Socket and family lookup: 0, or an exit status after a message. */
+static int connect_module(struct ctx *x, unsigned int timeout_s, bool quiet)
+{
+	struct nl_error e;
+	int err;
+
+	err = nl_open(&x->nl, timeout_s);
+	if (err < 0) {
+		msg("cannot open a generic netlink socket: %s", strerror(-err));
+		return EXIT_REFUSED;
+	}
+	err = nl_get_family(&x->nl, TWCTL_GENL_NAME, &x->fam, &e);
+	if (err == -ENOENT) {
+		if (!quiet)
+			not_loaded();
+		return EXIT_NOT_LOADED;
+	}
+	if (err < 0) {
+		msg("cannot look up generic netlink family \"%s\": %s",
+		    TWCTL_GENL_NAME, strerror(-err));
+		return EXIT_REFUSED;
+	}
+	return 0;
+}
+
+/* Version check of @module against this tool: 0 or EXIT_REFUSED. */
+static int check_version(struct ctx *x, uint32_t module)
+{
+	bool writes = x->c->cmd && (x->c->cmd->flags & CMDF_WRITES);
+	char text[256];
+	enum verdict v;
+
+	if (module == x->warned_version)
+		return 0;
+	v = version_verdict(TWCTL_TOOL_GENL_VERSION, module, writes, text,
+			    sizeof(text));
+	if (v == VERDICT_OK)
+		return 0;
+	x->warned_version = module;
+	msg("%s", text);
+	return v == VERDICT_REFUSE ? EXIT_REFUSED : 0;
+}
+
+static int reply_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return twctl_parse_reply(nlh, data);
+}
+
+/*
+ * One request of @cmd (with settings @s when @n) and its reply into @r
+ * (when not NULL): 0, or EXIT_REFUSED after saying why.
+ */
+static int request(struct ctx *x, uint8_t cmd, struct setting *s, size_t n,
+		   struct twctl_reply *r)
+{
+	_Alignas(8) char buf[NL_REQSIZE];
+	struct nlmsghdr *nlh;
+	struct nl_error e;
+	char text[512];
+
+	nlh = nl_genl_request(&x->nl, buf, x->fam.id, cmd,
+			      TWCTL_TOOL_GENL_VERSION);
+	if (n)
+		fields_put(nlh, &policy_table, s, n);
+	if (r)
+		memset(r, 0, sizeof(*r));
+	if (nl_transact(&x->nl, nlh, r ? reply_cb : NULL, r, &e) == 0)
+		return r && r->has_version ? check_version(x, r->version) : 0;
+	if (!e.refused && e.err == EAGAIN)
+		msg("no answer from the kernel in %d s", TIMEOUT_S);
+	else if (!e.refused)
+		msg("netlink: %s", strerror(e.err));
+	else {
+		fields_refusal(text, sizeof(text), &e, s, n);
+		msg("%s", text);
+	}
+	return EXIT_REFUSED;
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+/* A policy or stats nest of @r, as text or as one JSON object. */
+static void print_nest(const struct ctx *x, const struct field_table *t,
+		       const struct field_vals *vals, const char *event)
+{
+	struct json j;
+
+	if (!x->c->json) {
+		if (event)
+			printf("%s\n", event);
+		fields_print_text(stdout, t, vals);
+		return;
+	}
+	json_init(&j, stdout, x->c->pretty);
+	json_open(&j, NULL);
+	if (event)
+		json_str(&j, "event", event);
+	json_str_or_null(&j, "netns", x->c->netns);
+	fields_print_json(&j, t, vals);
+	json_close(&j);
+}
+
+/* --- commands -------------------------------------------------------------- */
+
+static int run_show(struct ctx *x)
+{
+	struct twctl_reply r;
+	int rc = request(x, TWCTL_CMD_GET_POLICY, NULL, 0, &r);
+
+	if (!rc)
+		print_nest(x, &policy_table, &r.policy, NULL);
+	return rc;
+}
+
+static int run_set(struct ctx *x)
+{
+	struct cli *c = x->c;
+
+	return request(x, TWCTL_CMD_SET_POLICY, c->set, c->nset, NULL);
+}
+
+static int run_stats(struct ctx *x)
+{
+	struct twctl_reply r;
+	int rc = request(x, TWCTL_CMD_GET_STATS, NULL, 0, &r);
+
+	if (!rc)
+		print_nest(x, &stats_table, &r.stats, NULL);
+	return rc;
+}
+
+static int run_stats_reset(struct ctx *x)
+{
+	return request(x, TWCTL_CMD_RESET_STATS, NULL, 0, NULL);
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void print_event(struct ctx *x, const struct nlmsghdr *nlh)
+{
+	struct twctl_reply r;
+	char name[32];
+
+	if (nlh->nlmsg_type != x->fam.id || twctl_parse_reply(nlh, &r) < 0)
+		return;
+	snprintf(name, sizeof(name), "event%u", r.cmd);
+	if (r.has_policy)
+		print_nest(x, &policy_table, &r.policy, name);
+	if (r.has_stats)
+		print_nest(x, &stats_table, &r.stats, name);
+	fflush(stdout);
+}
+
+static int run_monitor(struct ctx *x)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	uint32_t group = nl_family_group(&x->fam, TWCTL_MCGRP_EVENTS);
+
+	if (!group) {
+		msg("monitor: not supported by this module (no \"%s\" multicast group)",
+		    TWCTL_MCGRP_EVENTS);
+		return EXIT_REFUSED;
+	}
+	if (mnl_socket_setsockopt(x->nl.sk, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) < 0) {
+		msg("monitor: cannot join group \"%s\": %s",
+		    TWCTL_MCGRP_EVENTS, strerror(errno));
+		return EXIT_REFUSED;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stop) {
+		ssize_t n = mnl_socket_recvfrom(x->nl.sk, x->nl.buf,
+						NL_BUFSIZE);
+		const struct nlmsghdr *nlh;
+		int len;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			msg("monitor: %s", strerror(errno));
+			return EXIT_REFUSED;
+		}
+		len = (int)n;
+		for (nlh = (struct nlmsghdr *)x->nl.buf; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len))
+			print_event(x, nlh);
+	}
+	return 0;
+}
+
+static int (*const runners[CMD_NR])(struct ctx *x) = {
+	[CMD_SHOW] = run_show,
+	[CMD_SET] = run_set,
+	[CMD_STATS] = run_stats,
+	[CMD_STATS_RESET] = run_stats_reset,
+	[CMD_MONITOR] = run_monitor,
+};
+
+/* -V: the tool's versions, and the module's when it is loaded. */
+static int run_version(struct ctx *x)
+{
+	struct twctl_reply r = { .has_version = false };
+	bool loaded = connect_module(x, TIMEOUT_S, true) == 0;
+	const char *mver = "unknown";
+	struct json j;
+
+	if (loaded && request(x, TWCTL_CMD_GET_POLICY, NULL, 0, &r) == 0)
+		mver = r.module_version;
+	if (!x->c->json) {
+		printf("twctl %s (netlink v%u)\n", TWCTL_TOOL_VERSION,
+		       TWCTL_TOOL_GENL_VERSION);
+		if (loaded)
+			printf("module %s (netlink v%u)\n", mver, x->fam.version);
+		else
+			printf("module not loaded\n");
+		return 0;
+	}
+	json_init(&j, stdout, x->c->pretty);
+	json_open(&j, NULL);
+	json_str(&j, "version", TWCTL_TOOL_VERSION);
+	json_u64(&j, "netlink_version", TWCTL_TOOL_GENL_VERSION);
+	json_str_or_null(&j, "module_version", loaded ? mver : NULL);
+	if (loaded)
+		json_u64(&j, "module_netlink_version", x->fam.version);
+	else
+		json_null(&j, "module_netlink_version");
+	json_close(&j);
+	return 0;
+}
+
+static int run(struct ctx *x)
+{
+	int rc;
+
+	if (x->c->netns) {
+		rc = enter_netns(x->c->netns);
+		if (rc)
+			return rc;
+	}
+	if (x->c->version)
+		return run_version(x);
+	rc = connect_module(x, x->c->cmd->id == CMD_MONITOR ? 0 : TIMEOUT_S,
+			    false);
+	if (!rc)
+		rc = check_version(x, x->fam.version);
+	if (!rc)
+		rc = runners[x->c->cmd->id](x);
+	return rc;
+}
+
+static bool client_checks(void)
+{
+	const char *v = getenv("TWCTL_NO_CLIENT_CHECKS");
+
+	return !v || strcmp(v, "1");
+}
+
+int main(int argc, char **argv)
+{
+	struct ctx x = { .warned_version = TWCTL_TOOL_GENL_VERSION };
+	char err[512];
+	struct cli c;
+	int rc;
+
+	if (cli_parse(&c, argc - 1, argv + 1, client_checks(), err,
+		      sizeof(err)) < 0) {
+		msg("%s", err);
+		fputs("Try \"twctl --help\".\n", stderr);
+		return EXIT_USAGE;
+	}
+	if (c.help) {
+		cli_usage(stdout);
+		return fflush(stdout) ? EXIT_USAGE : 0;
+	}
+	x.c = &c;
+	rc = run(&x);
+	nl_close(&x.nl);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		msg("write error: %s", strerror(errno));
+		return rc ? rc : EXIT_USAGE;
+	}
+	return rc;
+}
