@@ -17,6 +17,7 @@ help:
 	@echo "make tool       build tools/twctl"
 	@echo "make demo       boot a test kernel in QEMU and show TIME_WAIT before/after tuning"
 	@echo "make check      every test (installs its dependencies with apt)"
+	@echo "make kunit      KUnit suites in our debug kernel (built once, cached)"
 	@echo "make deps       install build and test dependencies, fetch test kernels"
 	@echo "make style      checkpatch.pl on the module sources"
 	@echo "make install    install module (+depmod) and tool; DESTDIR, PREFIX honoured"
@@ -41,6 +42,9 @@ check:
 
 demo:
 	bash tests/demo.sh
+
+kunit:
+	bash tests/kunit/run.sh
 
 style:
 	@bash -c 'repo=$(CURDIR); . tests/lib/kernels.sh; . tests/lib/build.sh; run_checkpatch && echo "checkpatch: clean"'

@@ -17,6 +17,20 @@ pass() { passed=$((passed + 1)); echo "PASS: $1"; }
 fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL: $1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/    /'; }
 step() { echo; echo "=== $*"; }
 
+# TAP lines ("ok - x" / "not ok - x") of a command become results.
+count_tap() {
+	local label=$1 line
+	shift
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) pass "$label${line#ok - }" ;;
+		"not ok - "*) fail "$label${line#not ok - }" ;;
+		*) echo "    $line" ;;
+		esac
+	done < <("$@" 2>&1)
+}
+
+
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
 	step deps
 	bash tests/deps.sh || { echo "deps failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -45,19 +59,6 @@ fi
 for t in tests/host/*.sh; do
 	count_tap "" bash "$t"
 done
-
-# TAP lines ("ok - x" / "not ok - x") of a command become results.
-count_tap() {
-	local label=$1 line
-	shift
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) pass "$label${line#ok - }" ;;
-		"not ok - "*) fail "$label${line#not ok - }" ;;
-		*) echo "    $line" ;;
-		esac
-	done < <("$@" 2>&1)
-}
 
 # One VM boot per test file; TAP lines from the guest become results.
 run_suite() {

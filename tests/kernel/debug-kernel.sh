@@ -92,8 +92,9 @@ EOF
 # ------------------------------------------------------------------------------
 
 src_ver=$(dpkg-query -W -f='${Version}' "$src_pkg" 2>/dev/null) || src_ver=
-[ -n "$src_ver" ] && [ -f "$tarball" ] ||
+if [ -z "$src_ver" ] || [ ! -f "$tarball" ]; then
 	die "$src_pkg is not installed ($tarball missing): run tests/deps.sh"
+fi
 key_hash=$( { cat "$frag"
 	      declare -f kconfig_step build_step
 	      gcc --version 2>/dev/null | head -n1; } | sha256sum)
