@@ -4,10 +4,18 @@
 KDIR ?= /lib/modules/$(shell uname -r)/build
 PREFIX ?= /usr/local
 DESTDIR ?=
-VERSION := $(shell cat VERSION)
+# One version for module, tool and dkms package: see scripts/version.sh.
+VERSION := $(shell sh scripts/version.sh)
+# The release of the kernel in KDIR (as in the module's vermagic), and where
+# `make install` puts the module for it.
+KVER = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' \
+	 $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
+DKMS_SRC = $(DESTDIR)/usr/src/twctl-$(VERSION)
 
 .PHONY: all module tool clean deps check demo kunit style sparse \
-	install module-install tool-install dkms-install uninstall help
+	install module-install tool-install dkms-install uninstall \
+	module-uninstall tool-uninstall print-version help
 
 all: module tool
 
@@ -21,7 +29,9 @@ help:
 	@echo "make deps       install build and test dependencies, fetch test kernels"
 	@echo "make style      checkpatch.pl on the module sources"
 	@echo "make install    install module (+depmod) and tool; DESTDIR, PREFIX honoured"
-	@echo "make dkms-install  copy sources to /usr/src/twctl-$(VERSION) for dkms"
+	@echo "make uninstall  remove what make install installed (same KDIR, DESTDIR, PREFIX)"
+	@echo "make dkms-install  copy the module sources to /usr/src/twctl-$(VERSION) for dkms"
+	@echo "make print-version  the version of module, tool and dkms package"
 
 module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
@@ -52,16 +62,40 @@ style:
 sparse:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
 
+print-version:
+	@echo $(VERSION)
+
 install: module-install tool-install
 
+uninstall: module-uninstall tool-uninstall
+
+# twctl.ko (signed and compressed as the kernel's config says) into
+# /lib/modules/KVER/updates. depmod runs here rather than in the kernel's
+# makefile, and only for a real install: a packager (DESTDIR) runs it later.
 module-install: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
-		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
-	@if [ -z "$(DESTDIR)" ]; then depmod -a $$(basename $$(dirname $(KDIR))); fi
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) DEPMOD=true modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+module-uninstall:
+	@test -n "$(KVER)" || { echo "no kernel release in $(KDIR)" >&2; exit 1; }
+	rm -f $(addprefix $(MODDIR)/,twctl.ko twctl.ko.gz twctl.ko.xz twctl.ko.zst)
+	$(if $(DESTDIR),,depmod -a $(KVER))
 
 tool-install: tool
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools install DESTDIR=$(DESTDIR) PREFIX=$(PREFIX); fi
 
+tool-uninstall:
+	@if [ -f tools/Makefile ]; then $(MAKE) -C tools uninstall DESTDIR=$(DESTDIR) PREFIX=$(PREFIX); fi
+
+# The module's sources for dkms (dkms add twctl/VERSION), with the version
+# resolved into VERSION and dkms.conf: there is no .git there.
 dkms-install:
-	install -d $(DESTDIR)/usr/src/twctl-$(VERSION)
-	cp -r Kbuild Makefile VERSION dkms.conf module $(DESTDIR)/usr/src/twctl-$(VERSION)/
+	rm -rf $(DKMS_SRC)
+	install -d $(DKMS_SRC)/module/uapi/linux
+	install -m 0644 Kbuild $(DKMS_SRC)/
+	install -m 0644 module/*.[ch] $(DKMS_SRC)/module/
+	install -m 0644 module/uapi/linux/*.h $(DKMS_SRC)/module/uapi/linux/
+	echo $(VERSION) > $(DKMS_SRC)/VERSION
+	sed 's/^PACKAGE_VERSION=.*/PACKAGE_VERSION="$(VERSION)"/' dkms.conf \
+		> $(DKMS_SRC)/dkms.conf

@@ -11,23 +11,48 @@
  * timeo == TCP_TIMEWAIT_LEN for the TIME_WAIT substate. A kprobe pre-handler
  * rewrites timeo (the second argument) with the namespace's 2 x MSL.
  * FIN_WAIT2 timewait sockets keep the kernel's tcp_fin_timeout logic.
+ *
+ * TIME_WAIT reuse: a connect() that meets a TIME_WAIT socket on its 4-tuple
+ * asks the exported tcp_twsk_unique(sk, sktw, twp) whether it may take it
+ * over (directly on 6.12, through twsk_prot->twsk_unique on 6.1, for IPv4
+ * and IPv6 alike). When the namespace has an explicit reuse mode, a kprobe
+ * redirects that call, as livepatch does, to twctl_twsk_unique(): same
+ * arguments, same caller, same locks held. For "inherit" the kernel's own
+ * function runs untouched.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/ipv6.h>
+#include <linux/jiffies.h>
 #include <linux/kprobes.h>
 #include <linux/net.h>
 #include <linux/ptrace.h>
+#include <linux/percpu.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
 #include <net/inet_timewait_sock.h>
+#include <net/ipv6.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <net/tcp_states.h>
 
+#include <uapi/linux/twctl.h>
 #include "hooks.h"
 #include "netns.h"
 
 #ifndef CONFIG_X86_64
 #error "twctl rewrites probed arguments in x86_64 registers only"
 #endif
+
+/*
+ * Per-CPU notes between hooks that run one after the other on a CPU in the
+ * same softirq (addresses of timewait sockets, see the instrumentation):
+ * the one whose timer fired, the one a SYN takes over, and a FIN_WAIT2 one
+ * tcp_timewait_state_process() is working on.
+ */
+static DEFINE_PER_CPU(unsigned long, twctl_expiring);
+static DEFINE_PER_CPU(unsigned long, twctl_syn_tw);
+static DEFINE_PER_CPU(unsigned long, twctl_fw2_tw);
 
 /* struct proto of TCP over IPv4 and IPv6; tw->tw_prot is one of these. */
 static const struct proto *twctl_tcp_prot[2] __read_mostly;
@@ -42,23 +67,333 @@ static bool twctl_is_tcp(const struct inet_timewait_sock *tw)
 static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw = (void *)regs->di;
+	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
+	const struct net *net = twsk_net(tw);
 	const struct twctl_snap *s;
 
-	if ((int)regs->si != TCP_TIMEWAIT_LEN ||
-	    READ_ONCE(tw->tw_substate) != TCP_TIME_WAIT || !twctl_is_tcp(tw))
+	if (!twctl_is_tcp(tw))
 		return 0;
-
 	rcu_read_lock();
-	s = twctl_snap_rcu(twsk_net(tw));
-	if (s && s->tw_timeo != TCP_TIMEWAIT_LEN)
+	s = twctl_snap_rcu(net);
+	if (!s)
+		goto out;
+	if (!(regs->dx & 0xff))		/* rearm == false: a new one */
+		twctl_stat_inc(net, is_tw ? TWCTL_STAT_TW_CREATED :
+					       TWCTL_STAT_TW_CREATED_FW2);
+	else if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw)
+		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
+	else if (is_tw)
+		twctl_stat_inc(net, TWCTL_STAT_TW_REARMED);
+	/* TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN */
+	if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN &&
+	    s->tw_timeo != TCP_TIMEWAIT_LEN)
 		regs->si = s->tw_timeo;
+out:
 	rcu_read_unlock();
 	return 0;
+}
+
+/* The kernel's own test for tcp_tw_reuse=2 (tcp_twsk_unique()). */
+static bool twctl_tw_loopback(const struct inet_timewait_sock *tw)
+{
+	if (tw->tw_bound_dev_if == LOOPBACK_IFINDEX)
+		return true;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6)
+		return ipv6_addr_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_loopback(&tw->tw_v6_rcv_saddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_rcv_saddr);
+#endif
+	return ipv4_is_loopback(tw->tw_daddr) ||
+	       ipv4_is_loopback(tw->tw_rcv_saddr);
+}
+
+static const enum twctl_stat twctl_reuse_stat[] = {
+	[TWCTL_REUSE_GRANT] = TWCTL_STAT_REUSE_GRANTED,
+	[TWCTL_REUSE_DENY_POLICY] = TWCTL_STAT_REUSE_REFUSED_POLICY,
+	[TWCTL_REUSE_DENY_NO_TS] = TWCTL_STAT_REUSE_REFUSED_NO_TS,
+};
+
+/*
+ * Runs in place of tcp_twsk_unique() (same prototype) for namespaces with
+ * an explicit reuse mode. On a grant it does what the kernel's function
+ * does: take a reference on the TIME_WAIT socket and seed the new
+ * connection's sequence number and timestamp state from it, so PAWS keeps
+ * protecting the new connection from the old one's segments.
+ */
+static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
+{
+	const struct inet_timewait_sock *tw = inet_twsk(sktw);
+	const struct tcp_timewait_sock *tcptw = tcp_twsk(sktw);
+	int ts_recent_stamp = READ_ONCE(tcptw->tw_ts_recent_stamp);
+	struct net *net = sock_net(sk);
+	struct twctl_reuse_query q = {
+		.fin_wait2 = READ_ONCE(tw->tw_substate) == TCP_FIN_WAIT2,
+		.has_ts = ts_recent_stamp != 0,
+		.loopback = twctl_tw_loopback(tw),
+	};
+	enum twctl_reuse_verdict v = TWCTL_REUSE_DENY_POLICY;
+	const struct twctl_snap *s;
+	struct tcp_sock *tp;
+
+	rcu_read_lock();
+	s = twctl_snap_rcu(net);
+	if (s) {
+		q.age_ms = jiffies_to_msecs(twctl_tw_age(READ_ONCE(tw->tw_timer.expires),
+							 jiffies, s->tw_timeo,
+							 &s->age_bias));
+		v = twctl_reuse_decide(&s->pol, &q);
+		twctl_stat_inc(net, twctl_reuse_stat[v]);
+	}
+	rcu_read_unlock();
+
+	if (v != TWCTL_REUSE_GRANT || !refcount_inc_not_zero(&sktw->sk_refcnt))
+		return 0;
+	tp = tcp_sk(sk);
+	if (likely(!tp->repair)) {
+		u32 seq = tcptw->tw_snd_nxt + 65535 + 2;
+
+		if (!seq)
+			seq = 1;
+		WRITE_ONCE(tp->write_seq, seq);
+		tp->rx_opt.ts_recent = READ_ONCE(tcptw->tw_ts_recent);
+		tp->rx_opt.ts_recent_stamp = ts_recent_stamp;
+	}
+	return 1;
+}
+
+/* tcp_twsk_unique(struct sock *sk, struct sock *sktw, void *twp) */
+static int twctl_twsk_unique_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct sock *sk = (void *)regs->di;
+	const struct twctl_snap *s;
+	bool redirect;
+
+	rcu_read_lock();
+	s = twctl_snap_rcu(sock_net(sk));
+	redirect = s && s->pol.reuse != TWCTL_REUSE_INHERIT;
+	rcu_read_unlock();
+	if (!redirect)
+		return 0;
+	/* Resume in our function instead; it returns to the caller. */
+	instruction_pointer_set(regs, (unsigned long)twctl_twsk_unique);
+	return 1;
+}
+
+/*
+ * Never runs when the pre-handler redirects; having one makes kprobes arm
+ * the probe with FTRACE_OPS_FL_IPMODIFY, which is what changing the
+ * instruction pointer requires (and what keeps livepatch off the function).
+ */
+static void twctl_twsk_unique_post(struct kprobe *kp, struct pt_regs *regs,
+				   unsigned long flags)
+{
+}
+
+/*
+ * Instrumentation of the close path.
+ *
+ * State changes of full TCP sockets come from the sock:inet_sock_set_state
+ * tracepoint. A socket handed over to a timewait socket (tcp_time_wait())
+ * reports X -> CLOSE after it left the established hash; that is counted as
+ * X -> TIME_WAIT, and the timewait socket's end as TIME_WAIT -> CLOSE.
+ *
+ * A timewait socket ends in inet_twsk_kill(), once: from its timer
+ * (tw_timer_handler()), or through inet_twsk_deschedule_put() when a
+ * connect() takes it over (process context), a segment kills it (softirq:
+ * a RST, or a SYN that tcp_timewait_state_process() let take over), or its
+ * namespace dies. The timer and SYN cases are told apart by per-CPU notes
+ * left on the same CPU just before, in the same softirq.
+ *
+ * Creation counts timewait sockets by their first substate; a FIN_WAIT2 one
+ * that then gets its FIN moves to TIME_WAIT and re-arms, which is not
+ * counted as a rearm.
+ */
+
+static void twctl_set_state_probe(void *data, const struct sock *sk,
+				  const int oldstate, const int newstate)
+{
+	const struct net *net = sock_net(sk);
+	int from, to;
+
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return;
+	from = twctl_close_state_index(oldstate);
+	to = twctl_close_state_index(newstate);
+	if (from < 0 || to < 0)
+		return;
+	if (newstate == TCP_CLOSE && !sk_hashed(sk) &&
+	    (oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2 ||
+	     oldstate == TCP_CLOSING))
+		to = twctl_close_state_index(TCP_TIME_WAIT);
+	rcu_read_lock();
+	if (twctl_snap_rcu(net))
+		twctl_trans_inc(net, from, to);
+	rcu_read_unlock();
+}
+
+/* tw_timer_handler(struct timer_list *t) */
+static int twctl_tw_timer_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	struct timer_list *t = (void *)regs->di;
+
+	this_cpu_write(twctl_expiring, (unsigned long)
+		       container_of(t, struct inet_timewait_sock, tw_timer));
+	return 0;
+}
+
+static enum twctl_stat twctl_tw_end_cause(const struct inet_timewait_sock *tw,
+					  const struct net *net)
+{
+	if (this_cpu_read(twctl_expiring) == (unsigned long)tw) {
+		this_cpu_write(twctl_expiring, 0);
+		return TWCTL_STAT_TW_EXPIRED;
+	}
+	if (this_cpu_read(twctl_syn_tw) == (unsigned long)tw) {
+		this_cpu_write(twctl_syn_tw, 0);
+		return TWCTL_STAT_TW_KILLED_SYN;
+	}
+	if (!check_net(net))
+		return TWCTL_STAT_TW_KILLED_NETNS;
+	if (in_serving_softirq())
+		return TWCTL_STAT_TW_KILLED_RST;
+	return TWCTL_STAT_TW_REUSED;
+}
+
+/* inet_twsk_kill(struct inet_timewait_sock *tw) */
+static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	const struct inet_timewait_sock *tw = (void *)regs->di;
+	const struct net *net = twsk_net(tw);
+	const struct twctl_snap *s;
+	enum twctl_stat cause;
+	u64 lived;
+
+	if (!twctl_is_tcp(tw))
+		return 0;
+	cause = twctl_tw_end_cause(tw, net);
+	rcu_read_lock();
+	s = twctl_snap_rcu(net);
+	if (s) {
+		twctl_stat_inc(net, cause);
+		twctl_trans_inc(net, twctl_close_state_index(TCP_TIME_WAIT),
+				twctl_close_state_index(TCP_CLOSE));
+		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT) {
+			lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires),
+					       jiffies, s->tw_timeo);
+			twctl_hist_inc(net, twctl_hist_bucket(jiffies_to_msecs(lived)));
+		}
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+/*
+ * tcp_timewait_state_process(tw, skb, th), in softirq: note a FIN_WAIT2
+ * timewait socket (its move to TIME_WAIT re-arms the timer: not a rearm by
+ * a retransmitted FIN), and on return a SYN takeover.
+ */
+static int twctl_tw_process_entry(struct kretprobe_instance *ri,
+				  struct pt_regs *regs)
+{
+	const struct inet_timewait_sock *tw = (void *)regs->di;
+
+	*(const void **)ri->data = tw;
+	this_cpu_write(twctl_fw2_tw, READ_ONCE(tw->tw_substate) == TCP_FIN_WAIT2 ?
+				     (unsigned long)tw : 0);
+	return 0;
+}
+
+static int twctl_tw_process_ret(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	if (regs_return_value(regs) == TCP_TW_SYN)
+		this_cpu_write(twctl_syn_tw, *(unsigned long *)ri->data);
+	return 0;
+}
+
+/* inet_twsk_alloc(sk, dr, state): NULL when tcp_max_tw_buckets is reached */
+static int twctl_tw_alloc_entry(struct kretprobe_instance *ri,
+				struct pt_regs *regs)
+{
+	*(const struct sock **)ri->data = (const struct sock *)regs->di;
+	return 0;
+}
+
+static int twctl_tw_alloc_ret(struct kretprobe_instance *ri,
+			      struct pt_regs *regs)
+{
+	const struct sock *sk = *(const struct sock **)ri->data;
+	const struct net *net = sock_net(sk);
+
+	if (regs_return_value(regs) || sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	rcu_read_lock();
+	if (twctl_snap_rcu(net))
+		twctl_stat_inc(net, TWCTL_STAT_TW_OVERFLOW);
+	rcu_read_unlock();
+	return 0;
+}
+
+u64 twctl_tw_alive(const struct net *net)
+{
+	return refcount_read(&net->ipv4.tcp_death_row.tw_refcount) - 1;
+}
+
+static struct kprobe twctl_tw_timer_kp = {
+	.symbol_name = "tw_timer_handler",
+	.pre_handler = twctl_tw_timer_pre,
+};
+
+static struct kprobe twctl_tw_kill_kp = {
+	.symbol_name = "inet_twsk_kill",
+	.pre_handler = twctl_tw_kill_pre,
+};
+
+static struct kretprobe twctl_tw_process_krp = {
+	.kp.symbol_name = "tcp_timewait_state_process",
+	.entry_handler = twctl_tw_process_entry,
+	.handler = twctl_tw_process_ret,
+	.data_size = sizeof(void *),
+};
+
+static struct kretprobe twctl_tw_alloc_krp = {
+	.kp.symbol_name = "inet_twsk_alloc",
+	.entry_handler = twctl_tw_alloc_entry,
+	.handler = twctl_tw_alloc_ret,
+	.data_size = sizeof(void *),
+};
+
+static struct kretprobe *twctl_kretprobes[] = {
+	&twctl_tw_process_krp,
+	&twctl_tw_alloc_krp,
+};
+
+static struct tracepoint *twctl_set_state_tp;
+
+static void twctl_find_tp(struct tracepoint *tp, void *priv)
+{
+	if (!strcmp(tp->name, "inet_sock_set_state"))
+		twctl_set_state_tp = tp;
 }
 
 static struct kprobe twctl_tw_schedule_kp = {
 	.symbol_name = "__inet_twsk_schedule",
 	.pre_handler = twctl_tw_schedule_pre,
+};
+
+static struct kprobe twctl_twsk_unique_kp = {
+	.symbol_name = "tcp_twsk_unique",
+	.pre_handler = twctl_twsk_unique_pre,
+	.post_handler = twctl_twsk_unique_post,
+};
+
+static struct kprobe *twctl_kprobes[] = {
+	&twctl_tw_schedule_kp,
+	&twctl_twsk_unique_kp,
+	&twctl_tw_timer_kp,
+	&twctl_tw_kill_kp,
 };
 
 /*
@@ -90,23 +425,64 @@ static int twctl_find_tcp_protos(void)
 
 int twctl_hooks_init(void)
 {
+	size_t i;
 	int err;
 
 	err = twctl_find_tcp_protos();
 	if (err)
 		return err;
 
-	err = register_kprobe(&twctl_tw_schedule_kp);
+	for_each_kernel_tracepoint(twctl_find_tp, NULL);
+	if (!twctl_set_state_tp) {
+		pr_err("this kernel has no sock:inet_sock_set_state tracepoint\n");
+		return -ENOENT;
+	}
+	err = tracepoint_probe_register(twctl_set_state_tp,
+					twctl_set_state_probe, NULL);
 	if (err) {
-		pr_err("cannot probe %s (%d): this kernel lacks the TIME_WAIT scheduling function twctl needs\n",
-		       twctl_tw_schedule_kp.symbol_name, err);
+		pr_err("cannot attach to sock:inet_sock_set_state (%d)\n", err);
 		return err;
 	}
+
+	for (i = 0; i < ARRAY_SIZE(twctl_kprobes); i++) {
+		err = register_kprobe(twctl_kprobes[i]);
+		if (err) {
+			pr_err("cannot probe %s (%d): this kernel lacks a TIME_WAIT function twctl needs\n",
+			       twctl_kprobes[i]->symbol_name, err);
+			goto err_kprobes;
+		}
+	}
+	for (i = 0; i < ARRAY_SIZE(twctl_kretprobes); i++) {
+		err = register_kretprobe(twctl_kretprobes[i]);
+		if (err) {
+			pr_err("cannot probe the return of %s (%d): this kernel lacks a TIME_WAIT function twctl needs\n",
+			       twctl_kretprobes[i]->kp.symbol_name, err);
+			unregister_kretprobes(twctl_kretprobes, i);
+			i = ARRAY_SIZE(twctl_kprobes);
+			goto err_kprobes;
+		}
+	}
 	return 0;
+
+err_kprobes:
+	unregister_kprobes(twctl_kprobes, i);
+	tracepoint_probe_unregister(twctl_set_state_tp, twctl_set_state_probe,
+				    NULL);
+	tracepoint_synchronize_unregister();
+	return err;
 }
 
+/*
+ * unregister_k*probes() wait for an RCU grace period: afterwards no CPU is
+ * in a handler, nor in twctl_twsk_unique(), which only runs where its caller
+ * holds the established-hash bucket spinlock (preemption off). The
+ * tracepoint needs its own synchronisation.
+ */
 void twctl_hooks_exit(void)
 {
-	/* Waits until no CPU is inside the handler any more. */
-	unregister_kprobe(&twctl_tw_schedule_kp);
+	unregister_kretprobes(twctl_kretprobes, ARRAY_SIZE(twctl_kretprobes));
+	unregister_kprobes(twctl_kprobes, ARRAY_SIZE(twctl_kprobes));
+	tracepoint_probe_unregister(twctl_set_state_tp, twctl_set_state_probe,
+				    NULL);
+	tracepoint_synchronize_unregister();
 }

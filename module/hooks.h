@@ -2,7 +2,14 @@
 #ifndef _TWCTL_HOOKS_H
 #define _TWCTL_HOOKS_H
 
+#include <linux/types.h>
+
+struct net;
+
 int twctl_hooks_init(void);
 void twctl_hooks_exit(void);
+
+/* Timewait sockets of @net now, as the kernel counts them. */
+u64 twctl_tw_alive(const struct net *net);
 
 #endif /* _TWCTL_HOOKS_H */

@@ -6,11 +6,13 @@
  * tools/ynl/twctl.yaml.
  */
 #include <linux/kernel.h>
+#include <linux/slab.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
 #include <uapi/linux/twctl.h>
 #include "netlink.h"
+#include "hooks.h"
 #include "netns.h"
 #include "version.h"
 
@@ -21,8 +23,17 @@ static struct netlink_range_validation twctl_msl_range = {
 	.max = TWCTL_MSL_MAX_MS,
 };
 
+static struct netlink_range_validation twctl_reuse_delay_range = {
+	.min = 0,
+	.max = TWCTL_REUSE_DELAY_MAX_MS,
+};
+
 static const struct nla_policy twctl_policy_nl_policy[TWCTL_A_POLICY_MAX + 1] = {
-	[TWCTL_A_POLICY_MSL_MS] = NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_msl_range),
+	[TWCTL_A_POLICY_MSL_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_msl_range),
+	[TWCTL_A_POLICY_REUSE] = NLA_POLICY_MAX(NLA_U32, TWCTL_REUSE_ALWAYS),
+	[TWCTL_A_POLICY_REUSE_DELAY_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_reuse_delay_range),
 };
 
 /*
@@ -45,6 +56,10 @@ static const struct {
 } twctl_nl_knobs[] = {
 	{ TWCTL_A_POLICY_MSL_MS, TWCTL_P_MSL,
 	  offsetof(struct twctl_policy, msl_ms) },
+	{ TWCTL_A_POLICY_REUSE, TWCTL_P_REUSE,
+	  offsetof(struct twctl_policy, reuse) },
+	{ TWCTL_A_POLICY_REUSE_DELAY_MS, TWCTL_P_REUSE_DELAY,
+	  offsetof(struct twctl_policy, reuse_delay_ms) },
 };
 
 static u32 *twctl_knob_field(struct twctl_policy *p, size_t i)
@@ -71,14 +86,73 @@ static int twctl_nl_put_policy(struct sk_buff *msg, struct twctl_policy *p)
 	return 0;
 }
 
-static int twctl_nl_put_stats(struct sk_buff *msg, struct net *net)
+static int twctl_nl_put_trans(struct sk_buff *msg, int from, int to, u64 n)
 {
-	struct nlattr *nest = nla_nest_start(msg, TWCTL_A_STATS);
+	struct nlattr *nest = nla_nest_start(msg, TWCTL_A_STATS_TRANSITION);
 
-	if (!nest)
+	if (!nest ||
+	    nla_put_u32(msg, TWCTL_A_TRANS_FROM, twctl_close_states[from]) ||
+	    nla_put_u32(msg, TWCTL_A_TRANS_TO, twctl_close_states[to]) ||
+	    nla_put_u64_64bit(msg, TWCTL_A_TRANS_COUNT, n, TWCTL_A_TRANS_PAD))
 		return -EMSGSIZE;
 	nla_nest_end(msg, nest);
 	return 0;
+}
+
+static int twctl_nl_put_bucket(struct sk_buff *msg, unsigned int b, u64 n)
+{
+	struct nlattr *nest = nla_nest_start(msg, TWCTL_A_STATS_LIFETIME);
+
+	if (!nest ||
+	    nla_put_u64_64bit(msg, TWCTL_A_HIST_LT_MS, twctl_hist_lt_ms(b),
+			      TWCTL_A_HIST_PAD) ||
+	    nla_put_u64_64bit(msg, TWCTL_A_HIST_COUNT, n, TWCTL_A_HIST_PAD))
+		return -EMSGSIZE;
+	nla_nest_end(msg, nest);
+	return 0;
+}
+
+static int twctl_nl_put_stats_of(struct sk_buff *msg, struct net *net,
+				 const struct twctl_stats *st)
+{
+	int i, j;
+
+	for (i = 0; i < TWCTL_STAT_MAX; i++)
+		if (nla_put_u64_64bit(msg, twctl_stat_desc[i].attr, st->v[i],
+				      TWCTL_A_STATS_PAD))
+			return -EMSGSIZE;
+	if (nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_ALIVE, twctl_tw_alive(net),
+			      TWCTL_A_STATS_PAD))
+		return -EMSGSIZE;
+	for (i = 0; i < TWCTL_NSTATES; i++)
+		for (j = 0; j < TWCTL_NSTATES; j++)
+			if (st->trans[i][j] &&
+			    twctl_nl_put_trans(msg, i, j, st->trans[i][j]))
+				return -EMSGSIZE;
+	for (i = 0; i < TWCTL_HIST_BUCKETS; i++)
+		if (st->hist[i] && twctl_nl_put_bucket(msg, i, st->hist[i]))
+			return -EMSGSIZE;
+	return 0;
+}
+
+static int twctl_nl_put_stats(struct sk_buff *msg, struct net *net)
+{
+	struct twctl_stats *st;
+	struct nlattr *nest;
+	int err = -ENOMEM;
+
+	st = kmalloc(sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return err;
+	twctl_stats_read(net, st);
+	nest = nla_nest_start(msg, TWCTL_A_STATS);
+	err = nest ? twctl_nl_put_stats_of(msg, net, st) : -EMSGSIZE;
+	if (err)
+		nla_nest_cancel(msg, nest);
+	else
+		nla_nest_end(msg, nest);
+	kfree(st);
+	return err;
 }
 
 /* A reply to @info carrying the family version and what @fill adds. */
@@ -136,7 +210,8 @@ static int twctl_nl_fill_policy(struct sk_buff *msg, struct net *net)
 
 static int twctl_nl_get_policy(struct sk_buff *skb, struct genl_info *info)
 {
-	return twctl_nl_check_hdr(info) ?: twctl_nl_reply(info, TWCTL_CMD_GET_POLICY, twctl_nl_fill_policy);
+	return twctl_nl_check_hdr(info) ?:
+	       twctl_nl_reply(info, TWCTL_CMD_GET_POLICY, twctl_nl_fill_policy);
 }
 
 static int twctl_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
@@ -182,12 +257,17 @@ static int twctl_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
 
 static int twctl_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	return twctl_nl_check_hdr(info) ?: twctl_nl_reply(info, TWCTL_CMD_GET_STATS, twctl_nl_put_stats);
+	return twctl_nl_check_hdr(info) ?:
+	       twctl_nl_reply(info, TWCTL_CMD_GET_STATS, twctl_nl_put_stats);
 }
 
 static int twctl_nl_reset_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	return twctl_nl_check_hdr(info);
+	int err = twctl_nl_check_hdr(info);
+
+	if (!err)
+		twctl_stats_reset(genl_info_net(info));
+	return err;
 }
 
 static const struct genl_small_ops twctl_genl_ops[] = {

@@ -1,28 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-network-namespace policy storage.
+ * Per-network-namespace policy and counters.
  */
+#include <linux/jiffies.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
-#include <net/netns/generic.h>
 
 #include "netns.h"
+#include "params.h"
 
-static unsigned int twctl_net_id __read_mostly;
+unsigned int twctl_net_id __read_mostly;
 
-/* Serialises writers; readers use RCU. */
+/* Serialises policy writers and counter resets; readers use RCU. */
 static DEFINE_MUTEX(twctl_policy_mutex);
-
-static struct twctl_pernet *twctl_pernet(const struct net *net)
-{
-	return net_generic(net, twctl_net_id);
-}
-
-const struct twctl_snap *twctl_snap_rcu(const struct net *net)
-{
-	return rcu_dereference(twctl_pernet(net)->snap);
-}
 
 void twctl_policy_get(const struct net *net, struct twctl_policy *out)
 {
@@ -37,7 +28,8 @@ void twctl_policy_get(const struct net *net, struct twctl_policy *out)
 	rcu_read_unlock();
 }
 
-static struct twctl_snap *twctl_snap_new(const struct twctl_policy *p)
+static struct twctl_snap *twctl_snap_new(const struct twctl_policy *p,
+					 const struct twctl_snap *old)
 {
 	struct twctl_snap *s = kzalloc(sizeof(*s), GFP_KERNEL);
 
@@ -45,17 +37,18 @@ static struct twctl_snap *twctl_snap_new(const struct twctl_policy *p)
 		return NULL;
 	s->pol = *p;
 	s->tw_timeo = twctl_tw_timeo(p);
+	if (old) {
+		s->age_bias = old->age_bias;
+		twctl_age_bias_update(&s->age_bias, old->tw_timeo, s->tw_timeo,
+				      jiffies);
+	}
 	return s;
 }
 
-/* Publish @s (may be NULL) as the policy of @pn; caller holds the mutex. */
-static void twctl_snap_swap(struct twctl_pernet *pn, struct twctl_snap *s)
+static struct twctl_snap *twctl_snap_locked(struct twctl_pernet *pn)
 {
-	struct twctl_snap *old;
-
-	old = rcu_replace_pointer(pn->snap, s,
-				  lockdep_is_held(&twctl_policy_mutex));
-	kfree_rcu(old, rcu);
+	return rcu_dereference_protected(pn->snap,
+					 lockdep_is_held(&twctl_policy_mutex));
 }
 
 /*
@@ -67,54 +60,115 @@ static void twctl_snap_swap(struct twctl_pernet *pn, struct twctl_snap *s)
 int twctl_policy_update(struct net *net, const struct twctl_policy_patch *patch)
 {
 	struct twctl_pernet *pn = twctl_pernet(net);
-	const struct twctl_snap *cur;
-	struct twctl_policy base, p;
-	struct twctl_snap *s;
-	int err;
+	struct twctl_snap *cur, *s;
+	struct twctl_policy p;
+	int err = -ENODEV;
 
 	mutex_lock(&twctl_policy_mutex);
-	cur = rcu_dereference_protected(pn->snap,
-					lockdep_is_held(&twctl_policy_mutex));
-	if (cur)
-		base = cur->pol;
-	else
-		twctl_policy_init_default(&base);
-	err = twctl_policy_apply(&base, patch, &p);
+	cur = twctl_snap_locked(pn);
+	if (!cur)
+		goto out;		/* the namespace is being dismantled */
+	err = twctl_policy_apply(&cur->pol, patch, &p);
 	if (err)
 		goto out;
-	s = twctl_snap_new(&p);
+	s = twctl_snap_new(&p, cur);
 	if (!s) {
 		err = -ENOMEM;
 		goto out;
 	}
-	twctl_snap_swap(pn, s);
+	rcu_assign_pointer(pn->snap, s);
+	kfree_rcu(cur, rcu);
 out:
 	mutex_unlock(&twctl_policy_mutex);
 	return err;
 }
 
+/* struct twctl_stats is u64 counters only; sum it as a flat array. */
+#define TWCTL_STATS_N	(sizeof(struct twctl_stats) / sizeof(u64))
+
+static void twctl_stats_sum(const struct twctl_pernet *pn,
+			    struct twctl_stats *sum)
+{
+	u64 *out = (u64 *)sum;
+	int cpu;
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const u64 *c = (const u64 *)per_cpu_ptr(pn->stats, cpu);
+
+		for (i = 0; i < TWCTL_STATS_N; i++)
+			out[i] += READ_ONCE(c[i]);
+	}
+}
+
+void twctl_stats_read(const struct net *net, struct twctl_stats *out)
+{
+	struct twctl_pernet *pn = twctl_pernet(net);
+	const u64 *base = (const u64 *)&pn->base;
+	u64 *o = (u64 *)out;
+	size_t i;
+
+	mutex_lock(&twctl_policy_mutex);
+	twctl_stats_sum(pn, out);
+	for (i = 0; i < TWCTL_STATS_N; i++)
+		o[i] -= base[i];
+	mutex_unlock(&twctl_policy_mutex);
+}
+
+void twctl_stats_reset(const struct net *net)
+{
+	struct twctl_pernet *pn = twctl_pernet(net);
+
+	mutex_lock(&twctl_policy_mutex);
+	twctl_stats_sum(pn, &pn->base);
+	mutex_unlock(&twctl_policy_mutex);
+}
+
 static int __net_init twctl_net_init(struct net *net)
 {
+	struct twctl_pernet *pn = twctl_pernet(net);
 	struct twctl_policy p;
 	struct twctl_snap *s;
 
-	twctl_policy_init_default(&p);
-	s = twctl_snap_new(&p);
-	if (!s)
+	pn->stats = alloc_percpu(struct twctl_stats);
+	if (!pn->stats)
 		return -ENOMEM;
-	RCU_INIT_POINTER(twctl_pernet(net)->snap, s);
+	twctl_params_default(&p);
+	s = twctl_snap_new(&p, NULL);
+	if (!s) {
+		free_percpu(pn->stats);
+		return -ENOMEM;
+	}
+	RCU_INIT_POINTER(pn->snap, s);
 	return 0;
+}
+
+/*
+ * Unpublish the policy first; the netns core waits for an RCU grace period
+ * between pre_exit and exit, so no hook still uses the counters when exit
+ * frees them.
+ */
+static void __net_exit twctl_net_pre_exit(struct net *net)
+{
+	struct twctl_pernet *pn = twctl_pernet(net);
+	struct twctl_snap *old;
+
+	mutex_lock(&twctl_policy_mutex);
+	old = twctl_snap_locked(pn);
+	RCU_INIT_POINTER(pn->snap, NULL);
+	mutex_unlock(&twctl_policy_mutex);
+	kfree_rcu(old, rcu);
 }
 
 static void __net_exit twctl_net_exit(struct net *net)
 {
-	mutex_lock(&twctl_policy_mutex);
-	twctl_snap_swap(twctl_pernet(net), NULL);
-	mutex_unlock(&twctl_policy_mutex);
+	free_percpu(twctl_pernet(net)->stats);
 }
 
 static struct pernet_operations twctl_net_ops = {
 	.init = twctl_net_init,
+	.pre_exit = twctl_net_pre_exit,
 	.exit = twctl_net_exit,
 	.id = &twctl_net_id,
 	.size = sizeof(struct twctl_pernet),

@@ -2,31 +2,68 @@
 #ifndef _TWCTL_NETNS_H
 #define _TWCTL_NETNS_H
 
+#include <linux/percpu.h>
 #include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
 #include "policy.h"
+#include "stats.h"
 
 /*
  * Per-netns state. The policy is an immutable snapshot replaced as a whole
  * under twctl_policy_mutex and read under RCU, so the hot path takes no lock
- * and always sees every field of one update, never a mix of two.
+ * and always sees every field of one update, never a mix of two. Counters
+ * are per-CPU; a reset records a baseline instead of writing other CPUs'
+ * counters.
  */
 struct twctl_snap {
 	struct twctl_policy pol;
 	unsigned long tw_timeo;		/* 2 x MSL in jiffies, for the hot path */
+	struct twctl_age_bias age_bias;	/* for ages read off TW timers */
 	struct rcu_head rcu;
 };
 
 struct twctl_pernet {
 	struct twctl_snap __rcu *snap;
+	struct twctl_stats __percpu *stats;
+	struct twctl_stats base;	/* at the last reset; under the mutex */
 };
+
+extern unsigned int twctl_net_id;
 
 int twctl_netns_init(void);
 void twctl_netns_exit(void);
 
-/* Hot path. Caller holds rcu_read_lock(); may return NULL (dying netns). */
-const struct twctl_snap *twctl_snap_rcu(const struct net *net);
+static inline struct twctl_pernet *twctl_pernet(const struct net *net)
+{
+	return net_generic(net, twctl_net_id);
+}
+
+/* Hot path. Caller holds rcu_read_lock(); NULL while the netns dies. */
+static inline const struct twctl_snap *twctl_snap_rcu(const struct net *net)
+{
+	return rcu_dereference(twctl_pernet(net)->snap);
+}
+
+/* Hot path, any context; only while twctl_snap_rcu(net) is not NULL. */
+static inline void twctl_stat_inc(const struct net *net, enum twctl_stat i)
+{
+	this_cpu_inc(twctl_pernet(net)->stats->v[i]);
+}
+
+static inline void twctl_trans_inc(const struct net *net, int from, int to)
+{
+	this_cpu_inc(twctl_pernet(net)->stats->trans[from][to]);
+}
+
+static inline void twctl_hist_inc(const struct net *net, unsigned int bucket)
+{
+	this_cpu_inc(twctl_pernet(net)->stats->hist[bucket]);
+}
 
 void twctl_policy_get(const struct net *net, struct twctl_policy *out);
 int twctl_policy_update(struct net *net, const struct twctl_policy_patch *patch);
+void twctl_stats_read(const struct net *net, struct twctl_stats *out);
+void twctl_stats_reset(const struct net *net);
 
 #endif /* _TWCTL_NETNS_H */

@@ -7,18 +7,32 @@
 #include <linux/limits.h>
 #include <linux/math64.h>
 #include <linux/kernel.h>
+#include <linux/string.h>
 
 #include <uapi/linux/twctl.h>
 #include "policy.h"
 
+static const char *const twctl_reuse_names[] = {
+	[TWCTL_REUSE_INHERIT] = "inherit",
+	[TWCTL_REUSE_OFF] = "off",
+	[TWCTL_REUSE_LOOPBACK] = "loopback",
+	[TWCTL_REUSE_ALWAYS] = "always",
+};
+
 void twctl_policy_init_default(struct twctl_policy *p)
 {
 	p->msl_ms = TWCTL_MSL_DEFAULT_MS;
+	p->reuse = TWCTL_REUSE_INHERIT;
+	p->reuse_delay_ms = TWCTL_REUSE_DELAY_DEFAULT_MS;
 }
 
 int twctl_policy_validate(const struct twctl_policy *p)
 {
 	if (p->msl_ms < TWCTL_MSL_MIN_MS || p->msl_ms > TWCTL_MSL_MAX_MS)
+		return -ERANGE;
+	if (p->reuse > TWCTL_REUSE_ALWAYS)
+		return -ERANGE;
+	if (p->reuse_delay_ms > TWCTL_REUSE_DELAY_MAX_MS)
 		return -ERANGE;
 	return 0;
 }
@@ -34,6 +48,10 @@ int twctl_policy_apply(const struct twctl_policy *cur,
 	*out = *cur;
 	if (patch->set & TWCTL_P_MSL)
 		out->msl_ms = patch->val.msl_ms;
+	if (patch->set & TWCTL_P_REUSE)
+		out->reuse = patch->val.reuse;
+	if (patch->set & TWCTL_P_REUSE_DELAY)
+		out->reuse_delay_ms = patch->val.reuse_delay_ms;
 	return twctl_policy_validate(out);
 }
 
@@ -77,6 +95,29 @@ int twctl_parse_ranged(const char *buf, size_t len, u32 min, u32 max, u32 *out)
 	return 0;
 }
 
+const char *twctl_reuse_name(u32 mode)
+{
+	return mode < ARRAY_SIZE(twctl_reuse_names) ? twctl_reuse_names[mode] :
+						      "?";
+}
+
+/* A reuse mode by name, with one optional trailing newline (sysfs). */
+int twctl_parse_reuse(const char *buf, size_t len, u32 *out)
+{
+	u32 i;
+
+	if (len && buf[len - 1] == '\n')
+		len--;
+	for (i = 0; i < ARRAY_SIZE(twctl_reuse_names); i++) {
+		if (strlen(twctl_reuse_names[i]) == len &&
+		    !memcmp(buf, twctl_reuse_names[i], len)) {
+			*out = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 /*
  * Milliseconds to timer ticks at @hz, rounded up: never shorter than asked.
  * Saturates at MAX_JIFFY_OFFSET instead of overflowing.
@@ -95,4 +136,76 @@ unsigned long twctl_ms_to_jiffies_hz(u64 ms, unsigned int hz)
 unsigned long twctl_tw_timeo_hz(const struct twctl_policy *p, unsigned int hz)
 {
 	return twctl_ms_to_jiffies_hz(2ULL * p->msl_ms, hz);
+}
+
+void twctl_age_bias_update(struct twctl_age_bias *b, unsigned long old_len,
+			   unsigned long new_len, unsigned long now)
+{
+	bool active = time_before(now, b->until);
+
+	if (new_len <= old_len)
+		return;
+	b->bias = max(new_len - old_len, active ? b->bias : 0UL);
+	b->until = active && time_after(b->until, now + old_len) ?
+		   b->until : now + old_len;
+}
+
+/*
+ * The age, in whole jiffies, of a TIME_WAIT socket whose timer expires at
+ * @expires, (re)armed with the length @len now in force. The kernel keeps no
+ * entry time, so the age is read off the timer; it counts from the socket's
+ * entry into TIME_WAIT or its last restart by a retransmitted FIN. Every
+ * error is on the young side, which only delays reuse: the tick the socket
+ * was armed in is not counted (it may have been nearly over), a timer
+ * further away than @len (armed under a longer, earlier length) gives 0, and
+ * while sockets armed under a shorter earlier length may live, @b's bias is
+ * taken off.
+ */
+unsigned long twctl_tw_age(unsigned long expires, unsigned long now,
+			   unsigned long len, const struct twctl_age_bias *b)
+{
+	long left = (long)(expires - now);
+	unsigned long age;
+
+	if (left >= 0 && (unsigned long)left >= len)
+		return 0;
+	age = len - left - 1;
+	if (b && time_before(now, b->until))
+		age = age > b->bias ? age - b->bias : 0;
+	return age;
+}
+
+/*
+ * How long a timewait socket armed with @len and expiring at @expires has
+ * lived at @now, since its last (re)arming: for the lifetime histogram, so
+ * no rounding towards either side. Timer lateness counts.
+ */
+unsigned long twctl_tw_lived(unsigned long expires, unsigned long now,
+			     unsigned long len)
+{
+	long left = (long)(expires - now);
+
+	if (left >= 0 && (unsigned long)left >= len)
+		return 0;
+	return len - left;
+}
+
+/*
+ * May a new outgoing connection take over a TIME_WAIT socket's 4-tuple?
+ * Only for an explicit mode (INHERIT is the kernel's business), never from
+ * FIN_WAIT2, never without timestamps, and not before reuse_delay_ms.
+ */
+enum twctl_reuse_verdict twctl_reuse_decide(const struct twctl_policy *p,
+					    const struct twctl_reuse_query *q)
+{
+	bool allowed = p->reuse == TWCTL_REUSE_ALWAYS ||
+		       (p->reuse == TWCTL_REUSE_LOOPBACK && q->loopback);
+
+	if (q->fin_wait2 || !allowed)
+		return TWCTL_REUSE_DENY_POLICY;
+	if (!q->has_ts)
+		return TWCTL_REUSE_DENY_NO_TS;
+	if (q->age_ms < p->reuse_delay_ms)
+		return TWCTL_REUSE_DENY_POLICY;
+	return TWCTL_REUSE_GRANT;
 }

@@ -10,10 +10,14 @@
 
 struct twctl_policy {
 	u32 msl_ms;
+	u32 reuse;		/* enum twctl_reuse */
+	u32 reuse_delay_ms;
 };
 
 /* Which fields of a twctl_policy_patch carry a new value. */
-#define TWCTL_P_MSL	0x1u
+#define TWCTL_P_MSL		0x1u
+#define TWCTL_P_REUSE		0x2u
+#define TWCTL_P_REUSE_DELAY	0x4u
 
 /* A partial update: the fields flagged in @set replace the current ones. */
 struct twctl_policy_patch {
@@ -29,6 +33,8 @@ int twctl_policy_apply(const struct twctl_policy *cur,
 
 int twctl_parse_u32(const char *buf, size_t len, u32 *out);
 int twctl_parse_ranged(const char *buf, size_t len, u32 min, u32 max, u32 *out);
+int twctl_parse_reuse(const char *buf, size_t len, u32 *out);
+const char *twctl_reuse_name(u32 mode);
 
 unsigned long twctl_ms_to_jiffies_hz(u64 ms, unsigned int hz);
 unsigned long twctl_tw_timeo_hz(const struct twctl_policy *p, unsigned int hz);
@@ -37,5 +43,41 @@ static inline unsigned long twctl_tw_timeo(const struct twctl_policy *p)
 {
 	return twctl_tw_timeo_hz(p, HZ);
 }
+
+/*
+ * How much older than they look TIME_WAIT sockets armed under an earlier,
+ * shorter TIME_WAIT length may be (see twctl_tw_age()): after the length
+ * grows from @old_len to @new_len at @now, sockets armed with @old_len live
+ * on until @now + @old_len.
+ */
+struct twctl_age_bias {
+	unsigned long bias;	/* jiffies to subtract from estimated ages */
+	unsigned long until;	/* ... while time_before(now, until) */
+};
+
+void twctl_age_bias_update(struct twctl_age_bias *b, unsigned long old_len,
+			   unsigned long new_len, unsigned long now);
+unsigned long twctl_tw_age(unsigned long expires, unsigned long now,
+			   unsigned long len, const struct twctl_age_bias *b);
+
+unsigned long twctl_tw_lived(unsigned long expires, unsigned long now,
+			     unsigned long len);
+
+/* What a TIME_WAIT reuse decision knows of the socket. */
+struct twctl_reuse_query {
+	bool fin_wait2;		/* timewait socket in the FIN_WAIT2 substate */
+	bool has_ts;		/* the connection used TCP timestamps */
+	bool loopback;		/* a loopback address, or bound to lo */
+	u32 age_ms;		/* time since it entered (or re-armed) TIME_WAIT */
+};
+
+enum twctl_reuse_verdict {
+	TWCTL_REUSE_GRANT,
+	TWCTL_REUSE_DENY_POLICY,
+	TWCTL_REUSE_DENY_NO_TS,
+};
+
+enum twctl_reuse_verdict twctl_reuse_decide(const struct twctl_policy *p,
+					    const struct twctl_reuse_query *q);
 
 #endif /* _TWCTL_POLICY_H */

@@ -1,20 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /sys/kernel/twctl/: the policy of the network namespace of the process
- * that reads or writes a file. sysfs is the host administrator's interface:
- * writes need CAP_NET_ADMIN over the user namespace owning that network
- * namespace and must come from the initial user namespace. Administrators
- * of a container's user namespace use the netlink family instead.
+ * /sys/kernel/twctl/: the policy and counters of the network namespace of
+ * the process that reads or writes a file. sysfs is the host administrator's
+ * interface: writes need CAP_NET_ADMIN over the user namespace owning that
+ * network namespace and must come from the initial user namespace.
+ * Administrators of a container's user namespace use the netlink family.
  */
 #include <linux/capability.h>
 #include <linux/kobject.h>
 #include <linux/nsproxy.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/sysfs.h>
 #include <linux/user_namespace.h>
 #include <net/net_namespace.h>
 
 #include <uapi/linux/twctl.h>
+#include "hooks.h"
 #include "netns.h"
 #include "sysfs.h"
 #include "version.h"
@@ -32,32 +34,71 @@ static bool twctl_may_write(struct net *net)
 	       ns_capable(net->user_ns, CAP_NET_ADMIN);
 }
 
-static ssize_t msl_ms_show(struct kobject *kobj, struct kobj_attribute *attr,
-			   char *buf)
-{
-	struct twctl_policy p;
+/* One policy knob: a u32 field of struct twctl_policy. */
+struct twctl_knob_attr {
+	struct kobj_attribute attr;
+	size_t off;
+	u32 flag;
+	u32 min, max;
+	bool named;		/* reuse mode: shown and set by name */
+};
 
-	twctl_policy_get(twctl_current_net(), &p);
-	return sysfs_emit(buf, "%u\n", p.msl_ms);
+static u32 *twctl_knob_field(struct twctl_policy *p,
+			     const struct twctl_knob_attr *k)
+{
+	return (u32 *)((char *)p + k->off);
 }
 
-static ssize_t msl_ms_store(struct kobject *kobj, struct kobj_attribute *attr,
-			    const char *buf, size_t count)
+static ssize_t twctl_knob_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
 {
+	struct twctl_knob_attr *k = container_of(attr, struct twctl_knob_attr,
+						 attr);
+	struct twctl_policy p;
+	u32 v;
+
+	twctl_policy_get(twctl_current_net(), &p);
+	v = *twctl_knob_field(&p, k);
+	if (k->named)
+		return sysfs_emit(buf, "%s\n", twctl_reuse_name(v));
+	return sysfs_emit(buf, "%u\n", v);
+}
+
+static ssize_t twctl_knob_store(struct kobject *kobj,
+				struct kobj_attribute *attr, const char *buf,
+				size_t count)
+{
+	struct twctl_knob_attr *k = container_of(attr, struct twctl_knob_attr,
+						 attr);
 	struct net *net = twctl_current_net();
-	struct twctl_policy_patch patch = { .set = TWCTL_P_MSL };
+	struct twctl_policy_patch patch = { .set = k->flag };
+	u32 *v = twctl_knob_field(&patch.val, k);
 	int err;
 
 	if (!twctl_may_write(net))
 		return -EPERM;
-
-	err = twctl_parse_ranged(buf, count, TWCTL_MSL_MIN_MS,
-				 TWCTL_MSL_MAX_MS, &patch.val.msl_ms);
+	if (k->named)
+		err = twctl_parse_reuse(buf, count, v);
+	else
+		err = twctl_parse_ranged(buf, count, k->min, k->max, v);
 	if (err)
 		return err;
 	err = twctl_policy_update(net, &patch);
 	return err ? err : count;
 }
+
+#define TWCTL_KNOB(_name, _field, _flag, _min, _max, _named) {		\
+	.attr = __ATTR(_name, 0644, twctl_knob_show, twctl_knob_store),	\
+	.off = offsetof(struct twctl_policy, _field),			\
+	.flag = (_flag), .min = (_min), .max = (_max), .named = (_named) }
+
+static struct twctl_knob_attr twctl_knobs[] = {
+	TWCTL_KNOB(msl_ms, msl_ms, TWCTL_P_MSL,
+		   TWCTL_MSL_MIN_MS, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(reuse, reuse, TWCTL_P_REUSE, 0, 0, true),
+	TWCTL_KNOB(reuse_delay_ms, reuse_delay_ms, TWCTL_P_REUSE_DELAY,
+		   0, TWCTL_REUSE_DELAY_MAX_MS, false),
+};
 
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -65,27 +106,133 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 	return sysfs_emit(buf, "%s\n", TWCTL_VERSION);
 }
 
-static struct kobj_attribute msl_ms_attr = __ATTR_RW(msl_ms);
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 
-static struct attribute *twctl_attrs[] = {
-	&msl_ms_attr.attr,
-	&version_attr.attr,
-	NULL,
-};
+static struct attribute *twctl_attrs[ARRAY_SIZE(twctl_knobs) + 2];
 
 static const struct attribute_group twctl_attr_group = {
 	.attrs = twctl_attrs,
 };
 
+/* stats/: one read-only file per counter of twctl_stat_desc. */
+struct twctl_stat_attr {
+	struct kobj_attribute attr;
+	enum twctl_stat idx;
+};
+
+static struct twctl_stat_attr twctl_stat_attrs[TWCTL_STAT_MAX];
+static struct attribute *twctl_stats_attrs[TWCTL_STAT_MAX + 3 + 1];
+
+/* The namespace's counters, or NULL (-ENOMEM); kfree() it. */
+static struct twctl_stats *twctl_stats_get(void)
+{
+	struct twctl_stats *st = kmalloc(sizeof(*st), GFP_KERNEL);
+
+	if (st)
+		twctl_stats_read(twctl_current_net(), st);
+	return st;
+}
+
+static ssize_t twctl_stat_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	struct twctl_stat_attr *a = container_of(attr, struct twctl_stat_attr,
+						 attr);
+	struct twctl_stats *st = twctl_stats_get();
+	ssize_t n;
+
+	if (!st)
+		return -ENOMEM;
+	n = sysfs_emit(buf, "%llu\n", st->v[a->idx]);
+	kfree(st);
+	return n;
+}
+
+static ssize_t tw_alive_show(struct kobject *kobj, struct kobj_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", twctl_tw_alive(twctl_current_net()));
+}
+
+/* "FROM TO COUNT" per non-zero cell of the close-path transition matrix */
+static ssize_t transitions_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct twctl_stats *st = twctl_stats_get();
+	int i, j, n = 0;
+
+	if (!st)
+		return -ENOMEM;
+	for (i = 0; i < TWCTL_NSTATES; i++)
+		for (j = 0; j < TWCTL_NSTATES; j++)
+			if (st->trans[i][j])
+				n += sysfs_emit_at(buf, n, "%s %s %llu\n",
+						   twctl_state_name(twctl_close_states[i]),
+						   twctl_state_name(twctl_close_states[j]),
+						   st->trans[i][j]);
+	kfree(st);
+	return n;
+}
+
+/* "LT_MS COUNT" per bucket: lifetimes shorter than LT_MS, >= LT_MS / 2 */
+static ssize_t lifetime_ms_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
+{
+	struct twctl_stats *st = twctl_stats_get();
+	int i, n = 0;
+
+	if (!st)
+		return -ENOMEM;
+	for (i = 0; i < TWCTL_HIST_BUCKETS; i++)
+		n += sysfs_emit_at(buf, n, "%llu %llu\n", twctl_hist_lt_ms(i),
+				   st->hist[i]);
+	kfree(st);
+	return n;
+}
+
+static struct kobj_attribute twctl_stats_extra[] = {
+	__ATTR_RO(tw_alive),
+	__ATTR_RO(transitions),
+	__ATTR_RO(lifetime_ms),
+};
+
+static const struct attribute_group twctl_stats_group = {
+	.name = "stats",
+	.attrs = twctl_stats_attrs,
+};
+
+static const struct attribute_group *twctl_groups[] = {
+	&twctl_attr_group,
+	&twctl_stats_group,
+	NULL,
+};
+
 int twctl_sysfs_init(void)
 {
+	size_t i;
 	int err;
+
+	for (i = 0; i < ARRAY_SIZE(twctl_knobs); i++)
+		twctl_attrs[i] = &twctl_knobs[i].attr.attr;
+	twctl_attrs[i] = &version_attr.attr;
+	for (i = 0; i < TWCTL_STAT_MAX; i++) {
+		struct twctl_stat_attr *a = &twctl_stat_attrs[i];
+
+		sysfs_attr_init(&a->attr.attr);
+		a->attr.attr.name = twctl_stat_desc[i].name;
+		a->attr.attr.mode = 0444;
+		a->attr.show = twctl_stat_show;
+		a->idx = i;
+		twctl_stats_attrs[i] = &a->attr.attr;
+	}
+	for (i = 0; i < ARRAY_SIZE(twctl_stats_extra); i++)
+		twctl_stats_attrs[TWCTL_STAT_MAX + i] =
+			&twctl_stats_extra[i].attr;
 
 	twctl_kobj = kobject_create_and_add("twctl", kernel_kobj);
 	if (!twctl_kobj)
 		return -ENOMEM;
-	err = sysfs_create_group(twctl_kobj, &twctl_attr_group);
+	err = sysfs_create_groups(twctl_kobj, twctl_groups);
 	if (err)
 		kobject_put(twctl_kobj);
 	return err;
@@ -93,5 +240,6 @@ int twctl_sysfs_init(void)
 
 void twctl_sysfs_exit(void)
 {
+	sysfs_remove_groups(twctl_kobj, twctl_groups);
 	kobject_put(twctl_kobj);
 }

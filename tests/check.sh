@@ -101,6 +101,11 @@ for sel in $kernels; do
 		count_tap "[debug] " bash tests/kunit/run.sh
 	fi
 	for t in $tests; do
+		# A test file may name the kernels it runs on ("# kernels: debug").
+		only=$(sed -n 's/^# kernels: //p' "tests/vm/$t.py" | head -n1)
+		if [ -n "$only" ] && ! printf ' %s ' $only | grep -q " $sel "; then
+			continue
+		fi
 		run_suite "$kernel" "$sel" "tests/vm/$t.py"
 	done
 done

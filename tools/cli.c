@@ -7,7 +7,9 @@
 #include "cli.h"
 #include "units.h"
 
-enum opt_id { OPT_NETNS, OPT_JSON, OPT_PRETTY, OPT_VERSION, OPT_HELP };
+enum opt_id {
+	OPT_NETNS, OPT_JSON, OPT_PRETTY, OPT_BATCH, OPT_VERSION, OPT_HELP
+};
 
 static const struct option_row {
 	enum opt_id id;
@@ -20,6 +22,8 @@ static const struct option_row {
 	{ OPT_JSON, "-j", "--json", NULL, "JSON output" },
 	{ OPT_PRETTY, "-p", "--pretty", NULL,
 	  "pretty-print the JSON output (implies -j)" },
+	{ OPT_BATCH, "-b", "--batch", "FILE",
+	  "run the commands in FILE (- for stdin), one per line" },
 	{ OPT_VERSION, "-V", "--version", NULL,
 	  "print the versions of the tool and of the loaded module" },
 	{ OPT_HELP, "-h", "--help", NULL, "print this help" },
@@ -105,6 +109,9 @@ static int apply_option(struct cli *c, const struct option_row *o,
 		/* fall through */
 	case OPT_JSON:
 		c->json = true;
+		return 0;
+	case OPT_BATCH:
+		c->batch = val;
 		return 0;
 	case OPT_VERSION:
 		c->version = true;
@@ -230,6 +237,11 @@ int cli_parse(struct cli *c, int argc, char *const argv[], bool client_checks,
 		return -1;
 	if (c->help || c->version)
 		return 0;
+	if (c->batch && i < argc)
+		return fail(err, len, "-b %s: unexpected argument \"%s\"",
+			    c->batch, argv[i]);
+	if (c->batch)		/* the commands are in the file */
+		return 0;
 	if (i == argc)
 		return fail(err, len, "no command given");
 	c->cmd = find_command(argc - i, argv + i, &used);
@@ -287,14 +299,15 @@ static void usage_knobs(FILE *out)
 		field_syntax(f, syntax, sizeof(syntax));
 		f->type->range(f, f->min, field_max(f), range, sizeof(range));
 		f->type->format(f, f->def, def, sizeof(def));
-		fprintf(out, "  %-6s %-6s  %s\n  %-6s %-6s  (%s, default %s)\n",
-			f->name, syntax, f->help, "", "", range, def);
+		fprintf(out, "  %s %s\n      %s\n      (%s, default %s)\n",
+			f->name, syntax, f->help, range, def);
 	}
 }
 
 void cli_usage(FILE *out)
 {
 	fputs("Usage: twctl [OPTIONS] COMMAND [ARGUMENTS]\n"
+	      "       twctl [OPTIONS] -b FILE\n"
 	      "Show and set the TCP TIME_WAIT policy of a network namespace\n"
 	      "(twctl kernel module).\n\n", out);
 	usage_options(out);

@@ -42,8 +42,9 @@ struct command {
 
 struct cli {
 	const char *netns;		/* -n NETNS, or NULL */
+	const char *batch;		/* -b FILE, or NULL */
 	bool json, pretty, version, help;
-	const struct command *cmd;	/* NULL with -V or -h */
+	const struct command *cmd;	/* NULL with -V, -h or -b */
 	size_t nset;
 	struct setting set[FIELDS_MAX];	/* set: knobs and values */
 };

@@ -10,6 +10,11 @@
 
 /* --- the tables: a new knob or counter is one row here --------------------- */
 
+/* Indexed by enum twctl_reuse. */
+static const char *const reuse_names[] = {
+	"inherit", "off", "loopback", "always", NULL
+};
+
 static const struct field policy_fields[] = {
 	{
 		.name = "msl", .key = "msl_ms",
@@ -21,11 +26,56 @@ static const struct field policy_fields[] = {
 		.derived_mul = 2,
 		.help = "maximum segment lifetime; TIME_WAIT lasts 2 x msl",
 	},
+	{
+		.name = "reuse", .key = "reuse",
+		.attr = TWCTL_A_POLICY_REUSE, .width = 4,
+		.type = &field_enum, .names = reuse_names,
+		.min = TWCTL_REUSE_INHERIT, .max = TWCTL_REUSE_ALWAYS,
+		.def = TWCTL_REUSE_INHERIT,
+		.help = "TIME_WAIT reuse by new outgoing connections",
+	},
+	{
+		.name = "reuse-delay", .key = "reuse_delay_ms",
+		.attr = TWCTL_A_POLICY_REUSE_DELAY_MS, .width = 4,
+		.type = &field_duration, .unit_us = US_PER_MS,
+		.min = 0, .max = TWCTL_REUSE_DELAY_MAX_MS,
+		.def = TWCTL_REUSE_DELAY_DEFAULT_MS,
+		.help = "minimum time in TIME_WAIT before reuse",
+	},
 	{ .name = NULL }
 };
 
-/* Counters (u64) land here as the module gains them. */
+#define COUNTER(_name, _attr, _help) {					\
+	.name = _name, .key = _name, .attr = _attr, .width = 8,		\
+	.type = &field_counter, .help = _help }
+
 static const struct field stats_fields[] = {
+	COUNTER("reuse_granted", TWCTL_A_STATS_REUSE_GRANTED,
+		"TIME_WAIT sockets taken over by a new connection"),
+	COUNTER("reuse_refused_policy", TWCTL_A_STATS_REUSE_REFUSED_POLICY,
+		"reuse refused by mode, peer class or delay"),
+	COUNTER("reuse_refused_no_ts", TWCTL_A_STATS_REUSE_REFUSED_NO_TS,
+		"reuse refused: no TCP timestamps"),
+	COUNTER("tw_created", TWCTL_A_STATS_TW_CREATED,
+		"timewait sockets created in TIME_WAIT"),
+	COUNTER("tw_created_fin_wait2", TWCTL_A_STATS_TW_CREATED_FW2,
+		"FIN_WAIT2 sockets kept as timewait sockets"),
+	COUNTER("tw_expired", TWCTL_A_STATS_TW_EXPIRED,
+		"timewait sockets ended by their timer"),
+	COUNTER("tw_reused", TWCTL_A_STATS_TW_REUSED,
+		"timewait sockets taken over by a connect()"),
+	COUNTER("tw_killed_rst", TWCTL_A_STATS_TW_KILLED_RST,
+		"timewait sockets ended by a segment (RST)"),
+	COUNTER("tw_killed_syn", TWCTL_A_STATS_TW_KILLED_SYN,
+		"timewait sockets ended by a SYN taking over"),
+	COUNTER("tw_killed_netns", TWCTL_A_STATS_TW_KILLED_NETNS,
+		"timewait sockets ended with their namespace"),
+	COUNTER("tw_rearmed", TWCTL_A_STATS_TW_REARMED,
+		"TIME_WAIT timers restarted by a segment"),
+	COUNTER("tw_overflow", TWCTL_A_STATS_TW_OVERFLOW,
+		"timewait sockets refused: tcp_max_tw_buckets"),
+	COUNTER("tw_alive", TWCTL_A_STATS_TW_ALIVE,
+		"timewait sockets now"),
 	{ .name = NULL }
 };
 

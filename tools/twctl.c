@@ -16,6 +16,7 @@
 #include <linux/netlink.h>
 #include <linux/twctl.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "fields.h"
 #include "json.h"
@@ -38,6 +39,9 @@ struct ctx {
 	uint32_t warned_version;	/* module version already warned about */
 };
 
+/* "FILE:LINE" of the batch command being checked or run, or NULL. */
+static const char *msg_where;
+
 static void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void msg(const char *fmt, ...)
@@ -45,6 +49,8 @@ static void msg(const char *fmt, ...)
 	va_list ap;
 
 	fputs("twctl: ", stderr);
+	if (msg_where)
+		fprintf(stderr, "%s: ", msg_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
@@ -344,6 +350,109 @@ static bool client_checks(void)
 	return !v || strcmp(v, "1");
 }
 
+/* --- batch mode: -b FILE --------------------------------------------------- */
+
+struct batch {
+	const struct cli *g;	/* the command line: -n, -j, -p for every line */
+	const char *name;	/* FILE, or "<stdin>" */
+	bool run;		/* false: only check the lines */
+	int home;		/* our network namespace, once a line leaves it */
+	char where[320];	/* "FILE:LINE" for messages */
+};
+
+/* One line: check it, or run it as one twctl command would. */
+static int batch_line(int argc, char *argv[], unsigned int lineno, void *arg)
+{
+	struct ctx x = { .warned_version = TWCTL_TOOL_GENL_VERSION };
+	struct batch *b = arg;
+	char err[512];
+	struct cli c;
+	int rc;
+
+	snprintf(b->where, sizeof(b->where), "%s:%u", b->name, lineno);
+	msg_where = b->where;
+	if (cli_parse(&c, argc, argv, client_checks(), err, sizeof(err)) < 0) {
+		msg("%s", err);
+		return EXIT_USAGE;
+	}
+	if (c.batch || (c.cmd && c.cmd->id == CMD_MONITOR)) {
+		msg("%s: not allowed in a batch", c.batch ? "-b" : "monitor");
+		return EXIT_USAGE;
+	}
+	if (!b->run)
+		return 0;
+	if (c.help) {
+		cli_usage(stdout);
+		return 0;
+	}
+	c.json |= b->g->json;
+	c.pretty |= b->g->pretty;
+	if (!c.netns)
+		c.netns = b->g->netns;
+	if (c.netns && b->home < 0) {
+		b->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (b->home < 0) {
+			msg("cannot open /proc/self/ns/net: %s",
+			    strerror(errno));
+			return EXIT_REFUSED;
+		}
+	}
+	x.c = &c;
+	rc = run(&x);
+	nl_close(&x.nl);
+	fflush(stdout);
+	if (c.netns && setns(b->home, CLONE_NEWNET) < 0) {
+		msg("cannot return to the original network namespace: %s",
+		    strerror(errno));
+		rc = rc ? rc : EXIT_REFUSED;
+	}
+	return rc;
+}
+
+/*
+ * Every line is checked before the first one runs, so a mistake anywhere
+ * in the file changes nothing; then they run in order up to the first
+ * failure, whose exit status is the result.
+ */
+static int run_batch(const struct cli *g)
+{
+	struct batch b = { .g = g, .home = -1 };
+	bool in = !strcmp(g->batch, "-");
+	char err[512], *text;
+	unsigned int lineno;
+	FILE *f;
+	int rc;
+
+	b.name = in ? "<stdin>" : g->batch;
+	f = in ? stdin : fopen(g->batch, "re");
+	if (!f) {
+		msg("cannot open %s: %s", g->batch, strerror(errno));
+		return EXIT_USAGE;
+	}
+	text = batch_read(f, err, sizeof(err));
+	if (!in)
+		fclose(f);
+	if (!text) {
+		msg("cannot read %s: %s", b.name, err);
+		return EXIT_USAGE;
+	}
+	rc = batch_for_each(text, batch_line, &b, &lineno, err, sizeof(err));
+	if (!rc) {
+		b.run = true;
+		rc = batch_for_each(text, batch_line, &b, &lineno, err,
+				    sizeof(err));
+	}
+	msg_where = NULL;
+	if (rc < 0) {
+		msg("%s:%u: %s", b.name, lineno, err);
+		rc = EXIT_USAGE;
+	}
+	if (b.home >= 0)
+		close(b.home);
+	free(text);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx x = { .warned_version = TWCTL_TOOL_GENL_VERSION };
@@ -361,9 +470,13 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return fflush(stdout) ? EXIT_USAGE : 0;
 	}
-	x.c = &c;
-	rc = run(&x);
-	nl_close(&x.nl);
+	if (c.batch && !c.version) {
+		rc = run_batch(&c);
+	} else {
+		x.c = &c;
+		rc = run(&x);
+		nl_close(&x.nl);
+	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		msg("write error: %s", strerror(errno));
 		return rc ? rc : EXIT_USAGE;

@@ -151,13 +151,15 @@ comp "show set stats monitor help" twctl ""
 comp "show set stats" twctl s
 comp "--netns" twctl --n
 comp "--pretty" twctl -j --p
-comp "-n --netns -j --json -p --pretty -V --version -h --help" twctl -
+comp "-n --netns -j --json -p --pretty -b --batch -V --version -h --help" twctl -
 comp "db web1" twctl -n ""
 comp "web1" twctl --netns = w
 comp "stats" twctl -n web1 -j st
-comp "msl" twctl set ""
+comp "msl reuse reuse-delay" twctl set ""
 comp "" twctl set msl ""
-comp "" twctl set msl 2s ""
+comp "reuse reuse-delay" twctl set msl 2s ""
+comp "inherit off loopback always" twctl set reuse ""
+comp "loopback" twctl set msl 1s reuse lo
 comp "reset" twctl stats ""
 comp "" twctl show ""
 t "bash completion: options, commands, netns names, knobs, stats reset" $comp_ok

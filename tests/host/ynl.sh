@@ -31,6 +31,10 @@ for d in spec.get("definitions", []):
     if d["type"] == "const":
         consts[d["name"]] = d["value"]
         asserts.append((f"TWCTL_{C(d['name'])}", d["value"]))
+    elif d["type"] == "enum":
+        for i, e in enumerate(d["entries"]):
+            e = e["name"] if isinstance(e, dict) else e
+            asserts.append((C(d["name-prefix"] + e), d.get("value-start", 0) + i))
 for aset in spec["attribute-sets"]:
     v = 0
     for a in aset["attributes"]:

@@ -187,6 +187,115 @@ static void twctl_test_apply(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, cur.msl_ms, (u32)TWCTL_MSL_DEFAULT_MS);
 }
 
+static void twctl_test_reuse_names(struct kunit *test)
+{
+	static const char *const names[] = {
+		"inherit", "off", "loopback", "always"
+	};
+	u32 i, v;
+
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		KUNIT_EXPECT_STREQ(test, twctl_reuse_name(i), names[i]);
+		KUNIT_EXPECT_EQ(test, twctl_parse_reuse(names[i],
+							strlen(names[i]), &v), 0);
+		KUNIT_EXPECT_EQ(test, v, i);
+	}
+	KUNIT_EXPECT_EQ(test, twctl_parse_reuse("always\n", 7, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, (u32)TWCTL_REUSE_ALWAYS);
+	KUNIT_EXPECT_EQ(test, twctl_parse_reuse("alway", 5, &v), -EINVAL);
+	KUNIT_EXPECT_EQ(test, twctl_parse_reuse("always ", 7, &v), -EINVAL);
+	KUNIT_EXPECT_EQ(test, twctl_parse_reuse("ALWAYS", 6, &v), -EINVAL);
+	KUNIT_EXPECT_EQ(test, twctl_parse_reuse("3", 1, &v), -EINVAL);
+	KUNIT_EXPECT_EQ(test, twctl_parse_reuse("", 0, &v), -EINVAL);
+	KUNIT_EXPECT_STREQ(test, twctl_reuse_name(4), "?");
+}
+
+static void twctl_test_reuse_decide(struct kunit *test)
+{
+	struct twctl_policy p;
+	struct twctl_reuse_query q = {
+		.has_ts = true, .loopback = false, .age_ms = 5000,
+	};
+
+	twctl_policy_init_default(&p);
+	p.reuse_delay_ms = 100;
+	/* inherit and off never grant here (inherit is the kernel's call) */
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+	p.reuse = TWCTL_REUSE_OFF;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+	p.reuse = TWCTL_REUSE_LOOPBACK;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+	q.loopback = true;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
+	p.reuse = TWCTL_REUSE_ALWAYS;
+	q.loopback = false;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
+	/* the delay: granted from exactly reuse_delay_ms on */
+	q.age_ms = 99;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+	q.age_ms = 100;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
+	p.reuse_delay_ms = 0;
+	q.age_ms = 0;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
+	/* never without timestamps, never from FIN_WAIT2 */
+	q.has_ts = false;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_NO_TS);
+	q.has_ts = true;
+	q.fin_wait2 = true;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+}
+
+static void twctl_test_tw_age(struct kunit *test)
+{
+	const unsigned long len = 1000, now = 50000;
+	struct twctl_age_bias b = {};
+
+	/*
+	 * Armed len ago expires now; just armed expires now + len. The tick
+	 * of the arming is not counted: a socket armed one tick ago may be
+	 * only a moment old.
+	 */
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + len, now, len, &b), 0UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + len - 1, now, len, &b), 0UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + len - 2, now, len, &b), 1UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + 1, now, len, &b), len - 2);
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now, now, len, &b), len - 1);
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now - 5, now, len, &b), len + 4);
+	/* armed under a longer, earlier length: taken as brand new */
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + 5 * len, now, len, &b), 0UL);
+	/* across a jiffies wrap */
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(ULONG_MAX - 100 + 300, ULONG_MAX - 100,
+					   len, NULL), 699UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(5, (unsigned long)-5, len, NULL),
+			len - 11);
+}
+
+static void twctl_test_age_bias(struct kunit *test)
+{
+	struct twctl_age_bias b = {};
+	const unsigned long now = 10000;
+
+	/* shorter or equal: nothing to correct */
+	twctl_age_bias_update(&b, 1000, 500, now);
+	KUNIT_EXPECT_EQ(test, b.bias, 0UL);
+	/* 250 -> 15000: sockets armed with 250 look 14750 older, until now+250 */
+	twctl_age_bias_update(&b, 250, 15000, now);
+	KUNIT_EXPECT_EQ(test, b.bias, 14750UL);
+	KUNIT_EXPECT_EQ(test, b.until, now + 250);
+	/* armed 100 jiffies ago with 250, it expires in 150: 99 whole ticks */
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + 150, now, 15000, &b), 99UL);
+	/* armed 100 jiffies ago with 15000: taken as new (the safe side) */
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + 14900, now, 15000, &b), 0UL);
+	/* after until, ages are taken as they read */
+	KUNIT_EXPECT_EQ(test, twctl_tw_age(now + 300 + 14000, now + 300, 15000, &b),
+			999UL);
+	/* a second raise while the first is active keeps the larger bias */
+	twctl_age_bias_update(&b, 15000, 15100, now + 10);
+	KUNIT_EXPECT_EQ(test, b.bias, 14750UL);
+	KUNIT_EXPECT_EQ(test, b.until, now + 10 + 15000);
+}
+
 static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_ms_to_jiffies),
 	KUNIT_CASE(twctl_test_ms_to_jiffies_saturates),
@@ -196,6 +305,10 @@ static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_parse_ranged),
 	KUNIT_CASE(twctl_test_validate),
 	KUNIT_CASE(twctl_test_apply),
+	KUNIT_CASE(twctl_test_reuse_names),
+	KUNIT_CASE(twctl_test_reuse_decide),
+	KUNIT_CASE(twctl_test_tw_age),
+	KUNIT_CASE(twctl_test_age_bias),
 	{}
 };
 

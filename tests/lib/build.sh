@@ -3,12 +3,14 @@
 
 # build_module NAME KDIR: build twctl.ko into build/NAME (a private copy of the
 # sources, so builds for several kernels do not clobber each other) at W=1
-# with sparse; any compiler or sparse warning fails.
+# with sparse; any compiler or sparse warning fails. The copy's VERSION is the
+# resolved version (scripts/version.sh), as in a dkms source tree.
 build_module() {
 	local name=$1 kdir=$2 out log
 	out=$repo/build/$name
 	mkdir -p "$out"
-	cp -r "$repo/Kbuild" "$repo/VERSION" "$repo/module" "$out/"
+	cp -r "$repo/Kbuild" "$repo/module" "$out/"
+	sh "$repo/scripts/version.sh" >"$out/VERSION"
 	log=$(make -C "$kdir" M="$out" W=1 C=2 CHECK="sparse -Wno-decl" modules 2>&1) ||
 		{ printf '%s\n' "$log" | tail -n 40; return 1; }
 	if printf '%s\n' "$log" | grep -E -i 'warning|error' | grep -v -E '^(Skipping BTF|  BTF)'; then

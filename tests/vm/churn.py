@@ -33,6 +33,7 @@ def serve():
 
 threading.Thread(target=serve, daemon=True).start()
 n = errors = 0
+last = ""
 end = time.monotonic() + duration
 while not stop.is_set() and time.monotonic() < end:
     try:
@@ -43,5 +44,5 @@ while not stop.is_set() and time.monotonic() < end:
         n += 1
     except OSError as e:
         errors += 1
-        print(f"churn: {e}", file=sys.stderr)
-print(f"churn: {n} connections, {errors} errors", flush=True)
+        last = f" (last: {e!r})"
+print(f"churn: {n} connections, {errors} errors{last}", flush=True)

@@ -17,7 +17,9 @@ REPO = os.environ.get("TWCTL_REPO", "")
 TOOL = os.environ["TWCTL_TOOL"]
 TOOL_V99 = (os.environ.get("TWCTL_TOOL_V99")
             or os.path.join(os.path.dirname(TOOL), "twctl-v99"))
-with open(f"{REPO}/VERSION") as f:
+# The version the module under test was built with (tests/lib/build.sh puts
+# scripts/version.sh's output next to it): the tool's must be the same.
+with open(os.path.join(os.path.dirname(os.environ["TWCTL_KO"]), "VERSION")) as f:
     VERSION = f.read().strip()
 
 
@@ -31,6 +33,15 @@ def run(argv, env=None, timeout=60):
 def tw(*args, env=None, tool=None):
     """Run the tool with args; a CompletedProcess."""
     return run([tool or TOOL, *args], env=env)
+
+
+def first(out):
+    """The first line of `show`, white space folded: the msl line."""
+    return " ".join(out.splitlines()[0].split()) if out else ""
+
+
+def msl_keys(j):
+    return {k: j.get(k) for k in ("netns", "msl_ms", "time_wait_ms")}
 
 
 def shown(r):
@@ -66,10 +77,11 @@ load()
 
 # --- show -----------------------------------------------------------------------
 r = tw("show")
-ok(r.returncode == 0 and r.stdout == "msl 30000ms (TIME_WAIT 60s)\n" and r.stderr == "",
+ok(r.returncode == 0 and first(r.stdout) == "msl 30000ms (TIME_WAIT 60s)" and r.stderr == "",
    "show: msl 30000ms (TIME_WAIT 60s) by default", shown(r))
 j = show_json()
-ok(j == {"netns": None, "msl_ms": 30000, "time_wait_ms": 60000},
+ok(msl_keys(j) == {"netns": None, "msl_ms": 30000, "time_wait_ms": 60000}
+   and j.get("reuse") == "inherit" and j.get("reuse_delay_ms") == 1000,
    "show -j: netns null, msl_ms 30000, time_wait_ms 60000", f"{j}")
 r = tw("-p", "show")
 ok(r.returncode == 0 and r.stdout.startswith("{\n    \"netns\": null,\n")
@@ -89,7 +101,7 @@ r = tw("set", "msl", "2s")
 ok(r.returncode == 0 and r.stdout == "" and r.stderr == "" and msl() == 2000,
    "set msl 2s: sysfs reads 2000", shown(r) + f", sysfs {msl()}")
 r = tw("show")
-ok(r.stdout == "msl 2000ms (TIME_WAIT 4s)\n", "show after set: msl 2000ms (TIME_WAIT 4s)",
+ok(first(r.stdout) == "msl 2000ms (TIME_WAIT 4s)", "show after set: msl 2000ms (TIME_WAIT 4s)",
    shown(r))
 set_msl(750)
 j = show_json()
@@ -138,12 +150,27 @@ r = tw("set", "msl", "4294967296", env=nocheck)
 ok(r.returncode == 1 and msl() == 4321,
    "TWCTL_NO_CLIENT_CHECKS still refuses values that do not fit the attribute", shown(r))
 
+# --- several knobs in one request: all or nothing ------------------------------------
+r = tw("set", "reuse", "always", "reuse-delay", "10ms")
+ok(r.returncode == 0 and sysfs_read("reuse") == "always"
+   and sysfs_read("reuse_delay_ms") == "10",
+   "set reuse always reuse-delay 10ms: both applied", shown(r))
+r = tw("set", "msl", "1s", "reuse-delay", "700001", env=nocheck)
+ok(r.returncode == 2 and "reuse-delay" in r.stderr and msl() == 4321
+   and sysfs_read("reuse_delay_ms") == "10",
+   "a kernel refusal of one knob leaves every knob of the request unchanged", shown(r))
+r = tw("set", "msl", "1s", "reuse", "sometimes")
+ok(r.returncode == 1 and msl() == 4321 and sysfs_read("reuse") == "always",
+   "a bad value in a multi-knob set sends nothing", shown(r))
+r = tw("set", "reuse", "inherit", "reuse-delay", "1s")
+ok(r.returncode == 0 and sysfs_read("reuse") == "inherit", "back to inherit", shown(r))
+
 # --- namespaces: -n, ip netns exec ------------------------------------------------------
 a, b = Netns("twtool_a"), Netns("twtool_b")
 r = tw("-n", "twtool_a", "set", "msl", "1500")
 ok(r.returncode == 0, "-n NETNS set msl 1500", shown(r))
 j = show_json("-n", "twtool_a")
-ok(j == {"netns": "twtool_a", "msl_ms": 1500, "time_wait_ms": 3000},
+ok(msl_keys(j) == {"netns": "twtool_a", "msl_ms": 1500, "time_wait_ms": 3000},
    "-n NETNS -j show: that namespace's value and its name", f"{j}")
 with a:
     ok(sysfs_read("msl_ms") == "1500", "sysfs inside the namespace agrees")
@@ -152,7 +179,7 @@ ok(msl() == 4321 and show_json().get("msl_ms") == 4321,
 ok(show_json("-n", "twtool_b").get("msl_ms") == 30000,
    "another namespace keeps the default")
 r = run(["ip", "netns", "exec", "twtool_a", TOOL, "show"])
-ok(r.stdout == "msl 1500ms (TIME_WAIT 3s)\n", "ip netns exec NETNS twctl show", shown(r))
+ok(first(r.stdout) == "msl 1500ms (TIME_WAIT 3s)", "ip netns exec NETNS twctl show", shown(r))
 r = run(["ip", "netns", "exec", "twtool_b", TOOL, "set", "msl", "2500"])
 with b:
     ok(r.returncode == 0 and sysfs_read("msl_ms") == "2500",
@@ -168,7 +195,7 @@ b.delete()
 NOBODY = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"]
 NO_NET_ADMIN = ["setpriv", "--bounding-set", "-net_admin", "--inh-caps", "-net_admin"]
 r = run(NOBODY + [TOOL, "show"])
-ok(r.returncode == 0 and r.stdout == "msl 4321ms (TIME_WAIT 8.642s)\n",
+ok(r.returncode == 0 and first(r.stdout) == "msl 4321ms (TIME_WAIT 8.642s)",
    "an unprivileged user can show", shown(r))
 r = run(NOBODY + [TOOL, "stats"])
 ok(r.returncode == 0, "an unprivileged user can read stats", shown(r))
@@ -182,7 +209,7 @@ for who, pre in [("an unprivileged user", NOBODY), ("root without CAP_NET_ADMIN"
 if run(["unshare", "-U", "-r", "-n", "true"]).returncode == 0:
     r = run(["unshare", "-U", "-r", "-n", "sh", "-c",
              f"{TOOL} set msl 1234 && {TOOL} show"])
-    ok(r.returncode == 0 and r.stdout == "msl 1234ms (TIME_WAIT 2.468s)\n" and msl() == 4321,
+    ok(r.returncode == 0 and first(r.stdout) == "msl 1234ms (TIME_WAIT 2.468s)" and msl() == 4321,
        "root of a user namespace sets its own network namespace", shown(r))
 else:
     diag("unshare -U -r -n not possible here: user namespace case skipped")
@@ -215,7 +242,7 @@ else:
     mismatch = "twctl: module speaks twctl netlink v1, this tool v99; upgrade the module"
     r = tw("show", tool=TOOL_V99)
     ok(r.returncode == 0 and r.stderr.startswith(mismatch)
-       and r.stdout == "msl 4321ms (TIME_WAIT 8.642s)\n",
+       and first(r.stdout) == "msl 4321ms (TIME_WAIT 8.642s)",
        "v99 tool, v1 module: show warns about the version and goes on", shown(r))
     r = tw("set", "msl", "1s", tool=TOOL_V99)
     ok(r.returncode == 2 and r.stderr.startswith(mismatch) and msl() == 4321,
@@ -223,6 +250,39 @@ else:
     r = tw("-V", tool=TOOL_V99)
     ok(r.returncode == 0 and r.stdout.startswith(f"twctl {VERSION} (netlink v99)\n")
        and "(netlink v1)" in r.stdout, "v99 tool: -V shows both netlink versions", shown(r))
+
+# --- batch mode: -b FILE, -b - ----------------------------------------------------------------
+c = Netns("twtool_c")
+policy = "/tmp/twctl-policy"
+
+
+def batch(text, *pre, env=None):
+    with open(policy, "w") as f:
+        f.write(text)
+    return tw(*pre, "-b", policy, env=env)
+
+
+r = batch("# policy\nset msl 1200ms\n\n  -n twtool_c set msl 700  # a container\n-j show\n")
+j = json.loads(r.stdout or "{}")
+ok(r.returncode == 0 and r.stderr == "" and msl() == 1200 and j.get("msl_ms") == 1200
+   and show_json("-n", "twtool_c").get("msl_ms") == 700,
+   "-b: lines run in order; a line's -n acts on that namespace, the next line is back here",
+   shown(r))
+r = batch("show\n", "-n", "twtool_c", "-j")
+ok(r.returncode == 0 and json.loads(r.stdout or "{}").get("msl_ms") == 700
+   and json.loads(r.stdout).get("netns") == "twtool_c",
+   "-n NETNS -j -b: the options before -b apply to every line", shown(r))
+r = batch("set msl 900\nset msl abc\n")
+ok(r.returncode == 1 and r.stderr.startswith(f"twctl: {policy}:2: bad value for msl")
+   and msl() == 1200, "-b: a bad line anywhere: exit 1, FILE:LINE, nothing changed", shown(r))
+r = batch("set msl 900\nset msl 700000\nset msl 800\n", env=nocheck)
+ok(r.returncode == 2 and r.stderr.startswith(f"twctl: {policy}:2: kernel refused msl 700000ms")
+   and msl() == 900, "-b: stops at the first refused line with its exit status 2", shown(r))
+r = subprocess.run([TOOL, "-b", "-"], input="set msl 1100\n", text=True,
+                   capture_output=True, timeout=60)
+ok(r.returncode == 0 and msl() == 1100, "-b -: commands from stdin", shown(r))
+c.delete()
+os.unlink(policy)
 
 # --- unloaded again ------------------------------------------------------------------------
 unload()

@@ -279,3 +279,91 @@ class LoSniffer:
     def close(self):
         self.s.close()
         self.raw.close()
+
+
+# --- two hosts joined by a veth pair ----------------------------------------
+
+# Documentation prefixes (RFC 5737 / RFC 3849): they exist only inside the
+# test VM's namespaces.
+CLIENT4, SERVER4 = "192.0.2.1", "192.0.2.2"
+IP_BIND_ADDRESS_NO_PORT = 24
+CLIENT6, SERVER6 = "2001:db8::1", "2001:db8::2"
+
+
+class Pair:
+    """A client and a server netns joined by veth, with IPv4 and IPv6."""
+
+    def __init__(self, tag, ports=None):
+        self.cl, self.sv = Netns(f"cl{tag}"), Netns(f"sv{tag}")
+        sh(f"ip link add vc{tag} netns cl{tag} type veth peer name vs{tag} netns sv{tag}")
+        for ns, dev, a4, a6 in ((self.cl, f"vc{tag}", CLIENT4, CLIENT6),
+                                (self.sv, f"vs{tag}", SERVER4, SERVER6)):
+            sh(f"ip -n {ns.name} addr add {a4}/24 dev {dev}")
+            sh(f"ip -n {ns.name} addr add {a6}/64 dev {dev} nodad")
+            sh(f"ip -n {ns.name} link set {dev} up")
+        if ports:
+            self.sysctl(f"net.ipv4.ip_local_port_range='{ports[0]} {ports[1]}'")
+
+    def sysctl(self, setting, ns=None):
+        sh(f"ip netns exec {(ns or self.cl).name} sysctl -qw {setting}")
+
+    def delete(self):
+        self.cl.delete()
+        self.sv.delete()
+
+
+def listener(ns, addr, family):
+    with ns:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, 0))
+        s.listen(64)
+    return s
+
+
+def churn_seq(client_ns, srv, n, caddr, family=socket.AF_INET, stop_on_error=True):
+    """n sequential connections from client_ns (bound to caddr, ephemeral
+    port) to the listener srv; the client closes first. Returns (number that
+    succeeded, list of errnos, smallest time from the end of a connection's
+    close to the start of the next connect() that got the same port)."""
+    done_ok, errs, last_close, min_gap = 0, [], {}, None
+    dst = srv.getsockname()[:2]
+    for _ in range(n):
+        with client_ns:
+            c = socket.socket(family, socket.SOCK_STREAM)
+        # the port is picked at connect(), against the whole 4-tuple
+        c.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        c.bind((caddr, 0))
+        t_start = time.monotonic()
+        try:
+            c.connect(dst)
+        except OSError as e:
+            c.close()
+            errs.append(e.errno)
+            if stop_on_error:
+                break
+            continue
+        port = c.getsockname()[1]
+        if port in last_close:
+            gap = t_start - last_close[port]
+            min_gap = gap if min_gap is None else min(min_gap, gap)
+        conn, _ = srv.accept()
+        c.close()
+        conn.settimeout(10)
+        conn.recv(1)
+        conn.close()
+        last_close[port] = time.monotonic()
+        done_ok += 1
+    return done_ok, errs, min_gap
+
+
+def stats(ns=None):
+    """The module's counters for a netns, from sysfs."""
+    def read():
+        d = f"{SYSFS}/stats"
+        return {f: int(open(f"{d}/{f}").read()) for f in os.listdir(d)
+                if f not in ("transitions", "lifetime_ms")}
+    if ns is None:
+        return read()
+    with ns:
+        return read()

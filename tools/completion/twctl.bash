@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Options, commands, `stats reset`, knob names (and the values of knobs
-# that take names) and network namespace names from /run/netns. Knobs come
-# from the tool's own --help, so new knobs complete without changes here.
+# that take names), network namespace names from /run/netns, and files for
+# -b. Knobs come from the tool's own --help, so new knobs complete without
+# changes here.
 
 # shellcheck disable=SC2207	# COMPREPLY=($(compgen ...)) is the idiom
 
@@ -38,11 +39,11 @@ _twctl()
 	COMPREPLY=()
 
 	# The command is the first word that is neither an option nor the
-	# argument of -n. Bash splits "--netns=NAME" into three words.
+	# argument of -n or -b. Bash splits "--netns=NAME" into three words.
 	while [ "$i" -lt "$COMP_CWORD" ]; do
 		case ${COMP_WORDS[i]} in
-		-n | -netns) i=$((i + 1)) ;;
-		--netns)
+		-n | -netns | -b | -batch) i=$((i + 1)) ;;
+		--netns | --batch)
 			i=$((i + 1))
 			[ "${COMP_WORDS[i]}" = "=" ] && i=$((i + 1)) ;;
 		-*) ;;
@@ -52,19 +53,24 @@ _twctl()
 	done
 
 	if [ -z "$cmd" ]; then
-		if [ "$prev" = "=" ] && [ "$COMP_CWORD" -ge 2 ] &&
-		   [ "${COMP_WORDS[COMP_CWORD - 2]}" = --netns ]; then
-			prev=--netns
+		if [ "$prev" = "=" ] && [ "$COMP_CWORD" -ge 2 ]; then
+			case ${COMP_WORDS[COMP_CWORD - 2]} in
+			--netns | --batch) prev=${COMP_WORDS[COMP_CWORD - 2]} ;;
+			esac
 		fi
 		case $prev in
 		-n | --netns | -netns)
 			[ "$cur" = "=" ] && cur=''
 			COMPREPLY=($(compgen -W "$(_twctl_netns)" -- "$cur"))
 			return ;;
+		-b | --batch | -batch)
+			[ "$cur" = "=" ] && cur=''
+			COMPREPLY=($(compgen -f -- "$cur"))
+			return ;;
 		esac
 		case $cur in
 		-*)
-			COMPREPLY=($(compgen -W "-n --netns -j --json -p --pretty -V --version -h --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "-n --netns -j --json -p --pretty -b --batch -V --version -h --help" -- "$cur"))
 			;;
 		*)
 			COMPREPLY=($(compgen -W "show set stats monitor help" -- "$cur"))

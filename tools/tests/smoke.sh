@@ -5,9 +5,9 @@
 here=$(cd "$(dirname "$0")" && pwd)
 tw=${TWCTL:-$here/../twctl}
 label=${TWCTL_LABEL:-smoke}
-version=$(cat "$here/../../VERSION")
-out=$(mktemp) err=$(mktemp) help=$(mktemp)
-trap 'rm -f "$out" "$err" "$help"' EXIT
+version=$(sh "$here/../../scripts/version.sh")
+out=$(mktemp) err=$(mktemp) help=$(mktemp) batch=$(mktemp)
+trap 'rm -f "$out" "$err" "$help" "$batch"' EXIT
 failed=0 rc=0
 
 # t NAME STATUS: one TAP line; on failure, what the tool printed.
@@ -70,6 +70,26 @@ bad "out of range (allowed 1..600000 ms)" set msl 700000
 bad "out of range" set msl 0
 bad 'cannot open network namespace "twctl-no-such-ns"' -n twctl-no-such-ns show
 
+# Batch mode: every line is checked before the first one runs.
+printf '# policy\n\nshow\n  set msl abc # typo\nstats\n' >"$batch"
+tw -b "$batch"
+[ $rc = 1 ] && empty "$out" &&
+	[ "$(cat "$err")" = "twctl: $batch:4: bad value for msl: \"abc\": not a number" ]
+t "-b: a bad line exits 1 naming FILE:LINE, before any line runs" $?
+printf 'show\nmonitor\n' | tw -b -
+[ $rc = 1 ] && has "$err" "^twctl: <stdin>:2: monitor: not allowed in a batch$"
+t "-b -: reads stdin; monitor is refused in a batch" $?
+printf 'show\nset msl "2s\n' >"$batch"
+tw -b "$batch"
+[ $rc = 1 ] && has "$err" "^twctl: $batch:2: unterminated double quote$"
+t "-b: unterminated quote refused with its line" $?
+printf '\n  # nothing\n\n' >"$batch"
+tw -b "$batch"
+[ $rc = 0 ] && empty "$out" && empty "$err"
+t "-b: only blank and comment lines: exit 0, nothing done" $?
+bad "unexpected argument \"show\"" -b /nonexistent/policy show
+bad "cannot open /nonexistent/policy" -b /nonexistent/policy
+
 if [ -d /sys/module/twctl ]; then
 	echo "# the twctl module is loaded here: not-loaded checks skipped"
 	exit $failed
@@ -82,6 +102,11 @@ for cmd in show "set msl 2s" stats "stats reset" monitor; do
 		empty "$out"
 	t "without the module, twctl $cmd exits 3 saying how to load it" $?
 done
+printf 'stats\nshow\n' >"$batch"
+tw -b "$batch"
+[ $rc = 3 ] && has "$err" "^twctl: $batch:1: the twctl kernel module is not loaded" &&
+	empty "$out"
+t "-b without the module: exit 3 at the first line, FILE:LINE in the message" $?
 tw -j -V
 [ $rc = 0 ] && [ "$(cat "$out")" = "{\"version\":\"$version\",\"netlink_version\":1,\"module_version\":null,\"module_netlink_version\":null}" ]
 t "-j -V without the module: module_version null" $?

@@ -144,7 +144,8 @@ static void test_usage_text(void)
 	CHECK_HAS(out, "  -h, --help ");
 	CHECK_HAS(out, "  set KNOB VALUE [KNOB VALUE ...] ");
 	CHECK_HAS(out, "  stats reset ");
-	CHECK_HAS(out, "  msl    TIME ");
+	CHECK_HAS(out, "  msl TIME\n");
+	CHECK_HAS(out, "  reuse inherit|off|loopback|always\n");
 	CHECK_HAS(out, "(1..600000 ms, default 30000ms)");
 	free(out);
 }

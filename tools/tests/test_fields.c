@@ -52,8 +52,14 @@ static void test_table(void)
 	CHECK_U64(field_max(f), 600000);
 	CHECK(field_find(&policy_table, "MSL") == NULL);
 	CHECK(field_find(&policy_table, "ms") == NULL);
-	CHECK_U64(field_count_rows(&policy_table), 1);
-	CHECK_U64(field_count_rows(&stats_table), 0);
+	CHECK_U64(field_count_rows(&policy_table), 3);
+	CHECK_U64(field_count_rows(&stats_table), 13);
+	f = field_find(&policy_table, "reuse");
+	CHECK(f && f->attr == TWCTL_A_POLICY_REUSE && f->def == TWCTL_REUSE_INHERIT &&
+	      f->max == TWCTL_REUSE_ALWAYS && !strcmp(f->names[TWCTL_REUSE_LOOPBACK], "loopback"));
+	f = field_find(&policy_table, "reuse-delay");
+	CHECK(f && f->attr == TWCTL_A_POLICY_REUSE_DELAY_MS &&
+	      f->max == TWCTL_REUSE_DELAY_MAX_MS && f->def == TWCTL_REUSE_DELAY_DEFAULT_MS);
 	CHECK_U64(field_max(&extra_fields[2]), UINT64_MAX);
 }
 

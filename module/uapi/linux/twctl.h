@@ -30,6 +30,24 @@
 #define TWCTL_MSL_MAX_MS	600000
 #define TWCTL_MSL_DEFAULT_MS	30000
 
+/*
+ * TIME_WAIT reuse for new outgoing connections (connect() taking over the
+ * 4-tuple of a TIME_WAIT socket). INHERIT leaves the decision to the kernel
+ * (net.ipv4.tcp_tw_reuse of the namespace); the others replace it. Whatever
+ * the mode, a TIME_WAIT socket is only reused when it has TCP timestamps
+ * (PAWS protects the new connection), never in the FIN_WAIT2 substate, and
+ * only when it has been in TIME_WAIT for at least reuse_delay_ms.
+ */
+enum twctl_reuse {
+	TWCTL_REUSE_INHERIT,
+	TWCTL_REUSE_OFF,
+	TWCTL_REUSE_LOOPBACK,	/* only when either address is loopback, or bound to lo */
+	TWCTL_REUSE_ALWAYS,
+};
+
+#define TWCTL_REUSE_DELAY_MAX_MS	600000
+#define TWCTL_REUSE_DELAY_DEFAULT_MS	1000
+
 enum twctl_cmd {
 	TWCTL_CMD_UNSPEC,
 	/* do; reply: TWCTL_A_VERSION, TWCTL_A_MODULE_VERSION, TWCTL_A_POLICY */
@@ -61,25 +79,76 @@ enum twctl_attr {
 };
 
 /*
- * Policy knobs, all u32 unless noted. Planned knobs are appended here as
- * they land (reuse mode and delay; per-peer-class MSL, local RTT threshold,
- * RTO floor), so numbers never move.
+ * Policy knobs, all u32. Knobs are appended as they land (per-peer-class
+ * MSL, local RTT threshold, RTO floor are planned), so numbers never move.
  */
 enum twctl_policy_attr {
 	TWCTL_A_POLICY_UNSPEC,
 	TWCTL_A_POLICY_MSL_MS,		/* TWCTL_MSL_MIN_MS..TWCTL_MSL_MAX_MS */
+	TWCTL_A_POLICY_REUSE,		/* enum twctl_reuse */
+	TWCTL_A_POLICY_REUSE_DELAY_MS,	/* 0..TWCTL_REUSE_DELAY_MAX_MS */
 
 	__TWCTL_A_POLICY_MAX,
 	TWCTL_A_POLICY_MAX = __TWCTL_A_POLICY_MAX - 1
 };
 
-/* Counters, all u64; filled in as instrumentation lands. */
+/* Counters of the namespace, all u64. */
 enum twctl_stats_attr {
 	TWCTL_A_STATS_UNSPEC,
 	TWCTL_A_STATS_PAD,
+	TWCTL_A_STATS_REUSE_GRANTED,	/* TIME_WAIT taken over by a connect() */
+	TWCTL_A_STATS_REUSE_REFUSED_POLICY, /* refused: mode, peer class or delay */
+	TWCTL_A_STATS_REUSE_REFUSED_NO_TS, /* refused: no TCP timestamps */
+	/* timewait sockets: the kernel's TIME_WAIT and FIN_WAIT2 substates */
+	TWCTL_A_STATS_TW_CREATED,	/* entered TIME_WAIT */
+	TWCTL_A_STATS_TW_CREATED_FW2,	/* FIN_WAIT2 kept as a timewait socket */
+	TWCTL_A_STATS_TW_EXPIRED,	/* ended by their timer */
+	TWCTL_A_STATS_TW_REUSED,	/* taken over by a connect() */
+	TWCTL_A_STATS_TW_KILLED_RST,	/* ended by a segment (RST, RFC 1337 off) */
+	TWCTL_A_STATS_TW_KILLED_SYN,	/* ended by a new SYN taking over */
+	TWCTL_A_STATS_TW_KILLED_NETNS,	/* ended with their network namespace */
+	TWCTL_A_STATS_TW_REARMED,	/* timer restarted by a segment (FIN) */
+	TWCTL_A_STATS_TW_OVERFLOW,	/* refused: tcp_max_tw_buckets reached */
+	TWCTL_A_STATS_TW_ALIVE,		/* timewait sockets now (the kernel's count) */
+	TWCTL_A_STATS_TRANSITION,	/* nest, repeated: enum twctl_trans_attr */
+	TWCTL_A_STATS_LIFETIME,		/* nest, repeated: enum twctl_hist_attr */
 
 	__TWCTL_A_STATS_MAX,
 	TWCTL_A_STATS_MAX = __TWCTL_A_STATS_MAX - 1
+};
+
+/*
+ * One cell of the close-path state transition matrix of TCP sockets (only
+ * cells with a non-zero count are sent). States are the kernel's TCP_*
+ * numbers (include/net/tcp_states.h): ESTABLISHED, FIN_WAIT1, FIN_WAIT2,
+ * CLOSE_WAIT, CLOSING, LAST_ACK, TIME_WAIT, CLOSE. "to TIME_WAIT" means
+ * handed over to a timewait socket, "TIME_WAIT to CLOSE" its end.
+ */
+enum twctl_trans_attr {
+	TWCTL_A_TRANS_UNSPEC,
+	TWCTL_A_TRANS_PAD,
+	TWCTL_A_TRANS_FROM,		/* u32: TCP state */
+	TWCTL_A_TRANS_TO,		/* u32: TCP state */
+	TWCTL_A_TRANS_COUNT,		/* u64 */
+
+	__TWCTL_A_TRANS_MAX,
+	TWCTL_A_TRANS_MAX = __TWCTL_A_TRANS_MAX - 1
+};
+
+/*
+ * One bucket of the TIME_WAIT lifetime histogram (log2 of milliseconds):
+ * lifetimes L with LE_MS / 2 <= L < LE_MS (the first bucket: L < 1 ms).
+ */
+#define TWCTL_HIST_BUCKETS	24
+
+enum twctl_hist_attr {
+	TWCTL_A_HIST_UNSPEC,
+	TWCTL_A_HIST_PAD,
+	TWCTL_A_HIST_LT_MS,		/* u64: upper bound, exclusive */
+	TWCTL_A_HIST_COUNT,		/* u64 */
+
+	__TWCTL_A_HIST_MAX,
+	TWCTL_A_HIST_MAX = __TWCTL_A_HIST_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_TWCTL_H */

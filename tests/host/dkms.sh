@@ -1,0 +1,151 @@
+#!/bin/bash
+# The real dkms, end to end on this host, for both test kernels ($K61,
+# $K612): make dkms-install (and with DESTDIR), dkms add, build, install,
+# status, remove --all. The module dkms builds must be the one the VM tests
+# load, build/KVER/twctl.ko from tests/lib/build.sh (built here too, so the
+# test stands alone): same version, srcversion and vermagic.
+# Nothing is left behind, even on failure: the dkms tree, /usr/src/twctl-*,
+# the installed modules (depmod runs again; modules.* files depmod created
+# and directories dkms created go too), and dkms's MOK key if it made one.
+# One TAP line per check; exit status 1 if any failed. Needs root.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+. "$repo/tests/lib/kernels.sh"
+. "$repo/tests/lib/build.sh"
+sudo_() { "$@"; }
+failed=0
+tmp=$(mktemp -d)
+
+# t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
+t() {
+	if [ "$2" = 0 ]; then
+		echo "ok - dkms: $1"
+	else
+		echo "not ok - dkms: $1"
+		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/# /'
+		failed=1
+	fi
+}
+
+[ "$(id -u)" = 0 ] || { t "runs as root" 1; exit 1; }
+command -v dkms >/dev/null || { t "dkms is installed (make deps)" 1; exit 1; }
+resolve_kernels || { t "test kernels resolved" 1; exit 1; }
+kernels=("$K61" "$K612")
+# One run at a time on this machine (they share /usr/src and the dkms tree).
+exec 9<"$0"
+flock 9
+
+ver=$(make -s -C "$repo" print-version)
+src=/usr/src/twctl-$ver
+mok=/var/lib/dkms/mok
+if [ -e "$src" ] || [ -e "/var/lib/dkms/twctl/$ver" ]; then
+	t "twctl/$ver is not installed here already (dkms remove twctl/$ver --all; rm -r $src)" 1
+	exit 1
+fi
+[ -e "$mok.key" ] || [ -e "$mok.pub" ] || made_mok=1
+for k in "${kernels[@]}"; do
+	ls -A "/lib/modules/$k" >"$tmp/before-$k"
+	[ -d "/lib/modules/$k/updates" ] || echo updates >>"$tmp/made-$k"
+	[ -d "/lib/modules/$k/updates/dkms" ] || echo updates/dkms >>"$tmp/made-$k"
+done
+
+cleanup() {
+	local k f
+	dkms remove -m twctl -v "$ver" --all >/dev/null 2>&1
+	rm -rf "$src" "/var/lib/dkms/twctl/$ver"
+	rmdir /var/lib/dkms/twctl 2>/dev/null
+	for k in "${kernels[@]}"; do
+		rm -f "/lib/modules/$k/updates/dkms"/twctl.ko*
+		depmod -a "$k" 2>/dev/null
+		# What depmod and dkms created in a tree that had no modules.
+		for f in "/lib/modules/$k"/modules.*; do
+			[ ! -e "$f" ] || grep -qxF "${f##*/}" "$tmp/before-$k" ||
+				rm -f "$f"
+		done
+		if [ -f "$tmp/made-$k" ]; then
+			tac "$tmp/made-$k" | while read -r f; do
+				rmdir "/lib/modules/$k/$f" 2>/dev/null
+			done
+		fi
+	done
+	[ -z "${made_mok:-}" ] || rm -f "$mok.key" "$mok.pub"
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+# --- the reference modules and the sources dkms gets --------------------------
+for k in "${kernels[@]}"; do
+	out=$(build_module "$k" "/lib/modules/$k/build" 2>&1)
+	t "build/$k/twctl.ko built (tests/lib/build.sh), version $ver" $? "$out"
+done
+
+grep -q "^PACKAGE_VERSION=\"$(cat "$repo/VERSION")\"$" "$repo/dkms.conf"
+t "dkms.conf in the tree has the VERSION file's version" $?
+
+# The file list, and the version resolved into VERSION and dkms.conf.
+check_tree() {
+	local d=$1
+	(cd "$repo" && ls Kbuild module/*.[ch] module/uapi/linux/*.h; echo VERSION; echo dkms.conf) |
+		sort >"$tmp/want"
+	(cd "$d" && find . -type f | sed 's|^\./||' | sort) >"$tmp/got"
+	diff -u "$tmp/want" "$tmp/got" &&
+		[ "$(cat "$d/VERSION")" = "$ver" ] &&
+		grep -q "^PACKAGE_VERSION=\"$ver\"$" "$d/dkms.conf"
+}
+out=$(make -s -C "$repo" dkms-install DESTDIR="$tmp/root" 2>&1 &&
+      check_tree "$tmp/root/usr/src/twctl-$ver" 2>&1)
+t "make dkms-install DESTDIR=...: the sources, VERSION and PACKAGE_VERSION $ver" $? "$out"
+out=$(make -s -C "$repo" dkms-install 2>&1 && check_tree "$src" 2>&1)
+t "make dkms-install: $src" $? "$out"
+
+# --- dkms add, build, install, status --------------------------------------------
+out=$(dkms add -m twctl -v "$ver" 2>&1)
+t "dkms add -m twctl -v $ver" $? "$out"
+for k in "${kernels[@]}"; do
+	out=$(dkms build -m twctl -v "$ver" -k "$k" 2>&1 ||
+	      cat "/var/lib/dkms/twctl/$ver/build/make.log" 2>/dev/null)
+	t "dkms build -k $k" $? "$out"
+done
+for k in "${kernels[@]}"; do
+	out=$(dkms install -m twctl -v "$ver" -k "$k" 2>&1)
+	t "dkms install -k $k" $? "$out"
+	# depmod ran: modinfo finds the module by name for that kernel.
+	ko=$(modinfo -k "$k" -F filename twctl 2>&1)
+	case $ko in
+	"/lib/modules/$k/updates/dkms/twctl.ko"*) rc=0 ;;
+	*) rc=1 ;;
+	esac
+	t "$k: twctl is in /lib/modules/$k/updates/dkms and in modules.dep" $rc "$ko"
+	diffs=
+	for field in version srcversion vermagic; do
+		a=$(modinfo -F "$field" "$ko" 2>&1)
+		b=$(modinfo -F "$field" "$repo/build/$k/twctl.ko" 2>&1)
+		[ -n "$a" ] && [ "$a" = "$b" ] || diffs+="$field: dkms '$a', build/$k '$b'"$'\n'
+	done
+	[ -z "$diffs" ]
+	t "$k: the dkms module is build/$k/twctl.ko (version, srcversion, vermagic)" $? "$diffs"
+done
+out=$(dkms status -m twctl -v "$ver" 2>&1)
+rc=0
+for k in "${kernels[@]}"; do
+	grep -qxF "twctl/$ver, $k, x86_64: installed" <<<"$out" || rc=1
+done
+t "dkms status: twctl/$ver installed for both kernels" $rc "$out"
+
+# --- dkms remove --------------------------------------------------------------------
+out=$(dkms remove -m twctl -v "$ver" --all 2>&1)
+t "dkms remove --all" $? "$out"
+rc=0
+out+=$'\n'$(dkms status -m twctl 2>&1)
+[ -z "$(dkms status -m twctl 2>&1)" ] || rc=1
+for k in "${kernels[@]}"; do
+	if ls "/lib/modules/$k/updates/dkms"/twctl.ko* >/dev/null 2>&1 ||
+	   modinfo -k "$k" twctl >/dev/null 2>&1; then
+		rc=1
+		out+=$'\n'"$k: still installed"
+	fi
+done
+t "after remove: no twctl in dkms status, modules gone for both kernels" $rc "$out"
+
+exit $failed

@@ -1,0 +1,70 @@
+#!/bin/bash
+# `make install` and `make uninstall` into a temporary DESTDIR, for one test
+# kernel ($K61), with PREFIX=/usr: the module goes to
+# /lib/modules/$K61/updates through the kernel's modules_install (no depmod
+# files: that is the packager's job with DESTDIR), the tool, its man page and
+# its bash completion under PREFIX; uninstall removes exactly those files.
+# Runs on a copy of the sources without .git, as from a tarball: the version
+# comes from the VERSION file, and module and tool must both report it.
+# One TAP line per check; exit status 1 if any failed.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+. "$repo/tests/lib/kernels.sh"
+sudo_() { "$@"; }
+failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
+t() {
+	if [ "$2" = 0 ]; then
+		echo "ok - install: $1"
+	else
+		echo "not ok - install: $1"
+		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/# /'
+		failed=1
+	fi
+}
+
+resolve_kernels || { t "test kernels resolved" 1; exit 1; }
+src=$tmp/src root=$tmp/root
+version=$(cat "$repo/VERSION")
+
+# The tree's files (tracked or not, but not ignored build products).
+mkdir -p "$src" "$root"
+(cd "$repo" && git ls-files -co --exclude-standard -- \
+	Makefile Kbuild VERSION dkms.conf scripts module tools |
+	while read -r f; do [ ! -f "$f" ] || cp --parents "$f" "$src/"; done)
+
+out=$(make -C "$src" install KDIR="/lib/modules/$K61/build" DESTDIR="$root" \
+	PREFIX=/usr 2>&1)
+t "make install KDIR=.../$K61/build DESTDIR=... PREFIX=/usr" $? "$out"
+
+ko=lib/modules/$K61/updates/twctl.ko
+cat >"$tmp/want" <<EOF
+$ko
+usr/sbin/twctl
+usr/share/bash-completion/completions/twctl
+usr/share/man/man8/twctl.8
+EOF
+(cd "$root" && find . ! -type d | sed 's|^\./||' | sort) >"$tmp/got"
+out=$(diff -u "$tmp/want" "$tmp/got")
+t "installs exactly the module in updates/, sbin/twctl, man8/twctl.8, bash completion" $? "$out"
+
+out=$(modinfo -F vermagic "$root/$ko" 2>&1)
+[ "${out%% *}" = "$K61" ]
+t "the module is built for $K61" $? "$out"
+out="module: $(modinfo -F version "$root/$ko" 2>&1); tool: $("$root/usr/sbin/twctl" -V 2>&1 | head -n 1)"
+[ "$out" = "module: $version; tool: twctl $version (netlink v1)" ]
+t "without .git, module and tool both report the VERSION file's $version" $? "$out"
+[ -x "$root/usr/sbin/twctl" ] && [ ! -x "$root/usr/share/man/man8/twctl.8" ] &&
+	MANWIDTH=80 man -l "$root/usr/share/man/man8/twctl.8" 2>&1 | grep -q '^NAME'
+t "the tool is executable, the man page reads" $?
+
+out=$(make -C "$src" uninstall KDIR="/lib/modules/$K61/build" DESTDIR="$root" \
+	PREFIX=/usr 2>&1) &&
+	out+=$(cd "$root" && find . ! -type d) &&
+	[ -z "$(cd "$root" && find . ! -type d)" ]
+t "make uninstall removes every installed file" $? "$out"
+
+exit $failed

@@ -1,0 +1,130 @@
+"""TIME_WAIT reuse per netns: off / always with a delay / loopback / inherit,
+IPv4 and IPv6, no leak between namespaces, never without timestamps.
+
+Two netns joined by veth; the client is bound to one address and its
+ip_local_port_range is shrunk to 100 ports so exhaustion comes quickly."""
+import errno
+import socket
+import time
+
+from twtest import (CLIENT4, CLIENT6, SERVER4, SERVER6, Pair, churn_seq, diag,
+                    done, listener, load, loaded, ok, stats, sysfs_read,
+                    sysfs_write, unload)
+
+PORTS = (40000, 40099)
+N_PORTS = PORTS[1] - PORTS[0] + 1
+EADDRNOTAVAIL = errno.EADDRNOTAVAIL
+
+
+def setpol(ns, **kv):
+    with ns:
+        for k, v in kv.items():
+            err = sysfs_write(k, str(v))
+            assert err == 0, f"{k}={v}: errno {err}"
+
+
+def exhausts(what, p, caddr=CLIENT4, saddr=SERVER4, family=socket.AF_INET):
+    srv = listener(p.sv, saddr, family)
+    n, errs, _ = churn_seq(p.cl, srv, N_PORTS + 20, caddr, family)
+    ok(n == N_PORTS and errs == [EADDRNOTAVAIL],
+       f"{what}: {N_PORTS} ports used, then EADDRNOTAVAIL", f"{n} ok, errors {errs}")
+    return srv
+
+
+if loaded():
+    unload()
+load()
+
+# --- off: no reuse, the range runs out --------------------------------------
+p = Pair("a", PORTS)
+setpol(p.cl, reuse="off")
+exhausts("reuse off", p)
+st = stats(p.cl)
+ok(st["reuse_refused_policy"] > 0 and st["reuse_granted"] == 0,
+   "reuse off: refusals counted, no grant", str(st))
+p.delete()
+
+# --- always + 100 ms: thousands of connections, never a young TIME_WAIT -------
+# 200 ports: at 100 ms each, up to 2000 connections/s fit (TCG runs ~1000/s).
+# The gap measured from the end of the server's close() to the next connect()
+# on the same port is a lower bound of the TIME_WAIT's age give or take the
+# close()'s own tail (the TIME_WAIT is created inside it), hence 10 ms slack;
+# the 3 s case below checks the delay without timing noise.
+SLACK = 0.010
+WIDE = (41000, 41199)
+p = Pair("b", WIDE)
+setpol(p.cl, reuse="always", reuse_delay_ms=100)
+srv = listener(p.sv, SERVER4, socket.AF_INET)
+t0 = time.monotonic()
+n, errs, gap = churn_seq(p.cl, srv, 2000, CLIENT4, stop_on_error=False)
+rate = n / (time.monotonic() - t0)
+diag(f"always/100ms IPv4: {n} connections at {rate:.0f}/s, smallest reuse gap {gap}")
+st = stats(p.cl)
+ok(n == 2000 and not errs, "reuse always, delay 100 ms: 2000 connections over 200 ports, no error",
+   f"{n} ok, errors {errs[:5]}")
+ok(st["reuse_granted"] >= 2000 - 200, "each port reuse was granted by twctl", str(st))
+ok(gap is not None and gap >= 0.1 - SLACK,
+   "no TIME_WAIT was reused before 100 ms", f"smallest gap {gap}")
+# the delay is enforced: with 3 s, a full range of young TIME_WAITs blocks
+with p.cl:
+    sysfs_write("reuse_delay_ms", "3000")
+n, errs, _ = churn_seq(p.cl, srv, 200 + 20, CLIENT4)
+ok(errs == [EADDRNOTAVAIL], "delay 3 s: when every port is younger, connect fails",
+   f"{n} ok, errors {errs}")
+time.sleep(3.2)
+n, errs, _ = churn_seq(p.cl, srv, 5, CLIENT4)
+ok(n == 5 and not errs, "... and succeeds once they are 3 s old", f"{n} ok, errors {errs}")
+
+# --- IPv6 through the same hook ---------------------------------------------
+with p.cl:
+    sysfs_write("reuse_delay_ms", "100")
+srv6 = listener(p.sv, SERVER6, socket.AF_INET6)
+n, errs, gap = churn_seq(p.cl, srv6, 600, CLIENT6, socket.AF_INET6, stop_on_error=False)
+ok(n == 600 and not errs and gap is not None and gap >= 0.1 - SLACK,
+   "IPv6: reuse always, delay 100 ms: 600 connections over 200 ports, no error",
+   f"{n} ok, errors {errs[:5]}, smallest gap {gap}")
+
+# --- no leak: a sibling client netns keeps the default ----------------------
+q = Pair("c", PORTS)
+with q.cl:
+    ok(sysfs_read("reuse") == "inherit", "a sibling netns still reads inherit")
+q.sysctl("net.ipv4.tcp_tw_reuse=0")
+exhausts("sibling netns (inherit, tcp_tw_reuse=0)", q)
+q.delete()
+p.delete()
+
+# --- loopback: refused over veth, granted over 127.0.0.1 ---------------------
+p = Pair("d", PORTS)
+setpol(p.cl, reuse="loopback", reuse_delay_ms=10)
+exhausts("reuse loopback over veth", p)
+srv = listener(p.cl, "127.0.0.1", socket.AF_INET)
+n, errs, _ = churn_seq(p.cl, srv, 500, "127.0.0.1", stop_on_error=False)
+ok(n == 500 and not errs, "reuse loopback over 127.0.0.1: 500 connections, no error",
+   f"{n} ok, errors {errs[:5]}")
+p.delete()
+
+# --- inherit follows the netns's net.ipv4.tcp_tw_reuse -----------------------
+p = Pair("e", PORTS)
+p.sysctl("net.ipv4.tcp_tw_reuse=0")
+srv = exhausts("inherit, tcp_tw_reuse=0", p)
+time.sleep(2.1)
+n, errs, _ = churn_seq(p.cl, srv, 1, CLIENT4)
+ok(errs == [EADDRNOTAVAIL], "inherit, tcp_tw_reuse=0: still refused 2 s later", f"{errs}")
+p.sysctl("net.ipv4.tcp_tw_reuse=1")
+n, errs, _ = churn_seq(p.cl, srv, 5, CLIENT4)
+ok(n == 5 and not errs, "inherit, tcp_tw_reuse=1: the kernel reuses (its 1 s rule)",
+   f"{n} ok, errors {errs}")
+ok(stats(p.cl)["reuse_granted"] == 0, "inherit: the kernel decided, twctl counted nothing")
+p.delete()
+
+# --- never without timestamps ----------------------------------------------
+p = Pair("f", PORTS)
+p.sysctl("net.ipv4.tcp_timestamps=0")
+setpol(p.cl, reuse="always", reuse_delay_ms=0)
+exhausts("reuse always, client without timestamps", p)
+st = stats(p.cl)
+ok(st["reuse_refused_no_ts"] > 0 and st["reuse_granted"] == 0,
+   "refusals for missing timestamps counted", str(st))
+p.delete()
+unload()
+done()
