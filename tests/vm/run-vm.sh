@@ -100,7 +100,7 @@ timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m 2048 -smp 2 \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" \
 	-kernel "$image" -initrd "$rd" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 twmods=$twmods" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 twmods=$twmods twrepo=$repo" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs "local,path=$outdir,mount_tag=twout,security_model=none,multidevs=remap" \
 	</dev/null
