@@ -38,7 +38,11 @@
 
 #include <uapi/linux/twctl.h>
 #include "hooks.h"
+#include "netlink.h"
 #include "netns.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 #ifndef CONFIG_X86_64
 #error "twctl rewrites probed arguments in x86_64 registers only"
@@ -53,6 +57,8 @@
 static DEFINE_PER_CPU(unsigned long, twctl_expiring);
 static DEFINE_PER_CPU(unsigned long, twctl_syn_tw);
 static DEFINE_PER_CPU(unsigned long, twctl_fw2_tw);
+/* the full socket tcp_time_wait() is handing over to a timewait socket */
+static DEFINE_PER_CPU(unsigned long, twctl_tw_sk);
 
 /* struct proto of TCP over IPv4 and IPv6; tw->tw_prot is one of these. */
 static const struct proto *twctl_tcp_prot[2] __read_mostly;
@@ -63,6 +69,50 @@ static bool twctl_is_tcp(const struct inet_timewait_sock *tw)
 	       (twctl_tcp_prot[1] && tw->tw_prot == twctl_tcp_prot[1]);
 }
 
+static void twctl_tw_tuple(const struct inet_timewait_sock *tw,
+			   struct twctl_event *ev)
+{
+	ev->family = tw->tw_family;
+	ev->sport = tw->tw_num;
+	ev->dport = ntohs(tw->tw_dport);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6) {
+		memcpy(ev->saddr, &tw->tw_v6_rcv_saddr, 16);
+		memcpy(ev->daddr, &tw->tw_v6_daddr, 16);
+		return;
+	}
+#endif
+	memcpy(ev->saddr, &tw->tw_rcv_saddr, 4);
+	memcpy(ev->daddr, &tw->tw_daddr, 4);
+}
+
+static void twctl_sk_tuple(const struct sock *sk, struct twctl_event *ev)
+{
+	ev->family = sk->sk_family;
+	ev->sport = ntohs(inet_sk(sk)->inet_sport);	/* sk_num is 0 once closed */
+	ev->dport = ntohs(sk->sk_dport);
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6) {
+		memcpy(ev->saddr, &sk->sk_v6_rcv_saddr, 16);
+		memcpy(ev->daddr, &sk->sk_v6_daddr, 16);
+		return;
+	}
+#endif
+	memcpy(ev->saddr, &sk->sk_rcv_saddr, 4);
+	memcpy(ev->daddr, &sk->sk_daddr, 4);
+}
+
+static void twctl_trace_tw(void (*trace)(u32, u16, const void *, const void *,
+					 u16, u16, u8, u32),
+			   const struct inet_timewait_sock *tw, u8 kind, u32 ms)
+{
+	struct twctl_event ev = {};
+
+	twctl_tw_tuple(tw, &ev);
+	trace(twsk_net(tw)->ns.inum, ev.family, ev.saddr, ev.daddr, ev.sport,
+	      ev.dport, kind, ms);
+}
+
 /* __inet_twsk_schedule(struct inet_timewait_sock *tw, int timeo, bool rearm) */
 static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -70,6 +120,7 @@ static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
 	const struct net *net = twsk_net(tw);
 	const struct twctl_snap *s;
+	bool rearm;
 
 	if (!twctl_is_tcp(tw))
 		return 0;
@@ -77,7 +128,8 @@ static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 	s = twctl_snap_rcu(net);
 	if (!s)
 		goto out;
-	if (!(regs->dx & 0xff))		/* rearm == false: a new one */
+	rearm = regs->dx & 0xff;
+	if (!rearm)
 		twctl_stat_inc(net, is_tw ? TWCTL_STAT_TW_CREATED :
 					       TWCTL_STAT_TW_CREATED_FW2);
 	else if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw)
@@ -88,6 +140,9 @@ static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 	if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN &&
 	    s->tw_timeo != TCP_TIMEWAIT_LEN)
 		regs->si = s->tw_timeo;
+	if (trace_tw_arm_enabled())
+		twctl_trace_tw(trace_tw_arm, tw, rearm ? 2 : is_tw ? 0 : 1,
+			       jiffies_to_msecs((int)regs->si));
 out:
 	rcu_read_unlock();
 	return 0;
@@ -145,6 +200,8 @@ static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
 							 &s->age_bias));
 		v = twctl_reuse_decide(&s->pol, &q);
 		twctl_stat_inc(net, twctl_reuse_stat[v]);
+		if (trace_tw_reuse_decision_enabled())
+			twctl_trace_tw(trace_tw_reuse_decision, tw, v, q.age_ms);
 	}
 	rcu_read_unlock();
 
@@ -195,9 +252,11 @@ static void twctl_twsk_unique_post(struct kprobe *kp, struct pt_regs *regs,
  * Instrumentation of the close path.
  *
  * State changes of full TCP sockets come from the sock:inet_sock_set_state
- * tracepoint. A socket handed over to a timewait socket (tcp_time_wait())
- * reports X -> CLOSE after it left the established hash; that is counted as
- * X -> TIME_WAIT, and the timewait socket's end as TIME_WAIT -> CLOSE.
+ * tracepoint. A socket handed over to a timewait socket reports X -> CLOSE
+ * from tcp_done() at the end of tcp_time_wait(), which a kprobe notes (and
+ * the inet_twsk_alloc() return probe un-notes when no timewait socket could
+ * be made); that is counted as X -> TIME_WAIT, and the timewait socket's end
+ * as TIME_WAIT -> CLOSE.
  *
  * A timewait socket ends in inet_twsk_kill(), once: from its timer
  * (tw_timer_handler()), or through inet_twsk_deschedule_put() when a
@@ -223,14 +282,33 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 	to = twctl_close_state_index(newstate);
 	if (from < 0 || to < 0)
 		return;
-	if (newstate == TCP_CLOSE && !sk_hashed(sk) &&
-	    (oldstate == TCP_FIN_WAIT1 || oldstate == TCP_FIN_WAIT2 ||
-	     oldstate == TCP_CLOSING))
+	if (newstate == TCP_CLOSE &&
+	    this_cpu_read(twctl_tw_sk) == (unsigned long)sk) {
+		this_cpu_write(twctl_tw_sk, 0);
 		to = twctl_close_state_index(TCP_TIME_WAIT);
+	}
 	rcu_read_lock();
-	if (twctl_snap_rcu(net))
+	if (twctl_snap_rcu(net)) {
 		twctl_trans_inc(net, from, to);
+		if (twctl_event_wanted((struct net *)net)) {
+			struct twctl_event ev = {
+				.kind = TWCTL_EV_STATE,
+				.old = oldstate,
+				.new = twctl_close_states[to],
+			};
+
+			twctl_sk_tuple(sk, &ev);
+			twctl_event_send((struct net *)net, &ev);
+		}
+	}
 	rcu_read_unlock();
+}
+
+/* tcp_time_wait(struct sock *sk, int state, int timeo) */
+static int twctl_time_wait_pre(struct kprobe *kp, struct pt_regs *regs)
+{
+	this_cpu_write(twctl_tw_sk, regs->di);
+	return 0;
 }
 
 /* tw_timer_handler(struct timer_list *t) */
@@ -261,6 +339,32 @@ static enum twctl_stat twctl_tw_end_cause(const struct inet_timewait_sock *tw,
 	return TWCTL_STAT_TW_REUSED;
 }
 
+static const u8 twctl_end_event[TWCTL_STAT_MAX] = {
+	[TWCTL_STAT_TW_EXPIRED] = TWCTL_EV_TW_EXPIRED,
+	[TWCTL_STAT_TW_REUSED] = TWCTL_EV_TW_REUSED,
+	[TWCTL_STAT_TW_KILLED_RST] = TWCTL_EV_TW_KILLED_RST,
+	[TWCTL_STAT_TW_KILLED_SYN] = TWCTL_EV_TW_KILLED_SYN,
+	[TWCTL_STAT_TW_KILLED_NETNS] = TWCTL_EV_TW_KILLED_NETNS,
+};
+
+static void twctl_tw_end_notify(const struct inet_timewait_sock *tw,
+				struct net *net, enum twctl_stat cause, u32 ms)
+{
+	struct twctl_event ev = {
+		.kind = twctl_end_event[cause],
+		.old = TCP_TIME_WAIT,
+		.new = TCP_CLOSE,
+		.lifetime_ms = ms,
+	};
+
+	if (trace_tw_expire_enabled())
+		twctl_trace_tw(trace_tw_expire, tw, ev.kind, ms);
+	if (twctl_event_wanted(net)) {
+		twctl_tw_tuple(tw, &ev);
+		twctl_event_send(net, &ev);
+	}
+}
+
 /* inet_twsk_kill(struct inet_timewait_sock *tw) */
 static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -279,11 +383,12 @@ static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 		twctl_stat_inc(net, cause);
 		twctl_trans_inc(net, twctl_close_state_index(TCP_TIME_WAIT),
 				twctl_close_state_index(TCP_CLOSE));
-		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT) {
-			lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires),
-					       jiffies, s->tw_timeo);
+		lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires), jiffies,
+				       s->tw_timeo);
+		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT)
 			twctl_hist_inc(net, twctl_hist_bucket(jiffies_to_msecs(lived)));
-		}
+		twctl_tw_end_notify(tw, (struct net *)net, cause,
+				    jiffies_to_msecs(lived));
 	}
 	rcu_read_unlock();
 	return 0;
@@ -329,6 +434,7 @@ static int twctl_tw_alloc_ret(struct kretprobe_instance *ri,
 
 	if (regs_return_value(regs) || sk->sk_protocol != IPPROTO_TCP)
 		return 0;
+	this_cpu_write(twctl_tw_sk, 0);		/* it stays a full socket */
 	rcu_read_lock();
 	if (twctl_snap_rcu(net))
 		twctl_stat_inc(net, TWCTL_STAT_TW_OVERFLOW);
@@ -340,6 +446,11 @@ u64 twctl_tw_alive(const struct net *net)
 {
 	return refcount_read(&net->ipv4.tcp_death_row.tw_refcount) - 1;
 }
+
+static struct kprobe twctl_time_wait_kp = {
+	.symbol_name = "tcp_time_wait",
+	.pre_handler = twctl_time_wait_pre,
+};
 
 static struct kprobe twctl_tw_timer_kp = {
 	.symbol_name = "tw_timer_handler",
@@ -394,6 +505,7 @@ static struct kprobe *twctl_kprobes[] = {
 	&twctl_twsk_unique_kp,
 	&twctl_tw_timer_kp,
 	&twctl_tw_kill_kp,
+	&twctl_time_wait_kp,
 };
 
 /*

@@ -46,6 +46,7 @@ static const struct nla_policy twctl_nl_policy[TWCTL_A_MAX + 1] = {
 	[TWCTL_A_MODULE_VERSION] = { .type = NLA_REJECT },
 	[TWCTL_A_POLICY] = NLA_POLICY_NESTED(twctl_policy_nl_policy),
 	[TWCTL_A_STATS] = { .type = NLA_REJECT },
+	[TWCTL_A_EVENT] = { .type = NLA_REJECT },
 };
 
 /* One row per u32 knob: its attribute, its flag in a patch, its field. */
@@ -291,6 +292,93 @@ static const struct genl_small_ops twctl_genl_ops[] = {
 	},
 };
 
+static const struct genl_multicast_group twctl_mcgrps[] = {
+	{ .name = TWCTL_MCGRP_EVENTS },
+};
+
+/* Events each CPU may send per second, all namespaces together. */
+#define TWCTL_EV_PER_CPU_PER_SEC	1000
+
+struct twctl_ev_budget {
+	unsigned long window;		/* jiffies / HZ of the current second */
+	u32 sent;
+};
+
+static DEFINE_PER_CPU(struct twctl_ev_budget, twctl_ev_budget);
+
+static bool twctl_ev_take(void)
+{
+	struct twctl_ev_budget *b = get_cpu_ptr(&twctl_ev_budget);
+	unsigned long now = jiffies / HZ;
+	bool ok;
+
+	if (b->window != now) {
+		b->window = now;
+		b->sent = 0;
+	}
+	ok = b->sent < TWCTL_EV_PER_CPU_PER_SEC;
+	if (ok)
+		b->sent++;
+	put_cpu_ptr(&twctl_ev_budget);
+	return ok;
+}
+
+bool twctl_event_wanted(struct net *net)
+{
+	return genl_has_listeners(&twctl_genl_family, net, 0);
+}
+
+static int twctl_ev_fill(struct sk_buff *skb, const struct twctl_event *ev,
+			 u64 seq)
+{
+	int alen = ev->family == AF_INET6 ? 16 : 4;
+	struct nlattr *nest = nla_nest_start(skb, TWCTL_A_EVENT);
+
+	if (!nest ||
+	    nla_put_u64_64bit(skb, TWCTL_A_EV_SEQ, seq, TWCTL_A_EV_PAD) ||
+	    nla_put_u32(skb, TWCTL_A_EV_KIND, ev->kind) ||
+	    nla_put_u32(skb, TWCTL_A_EV_FAMILY, ev->family) ||
+	    nla_put(skb, TWCTL_A_EV_SADDR, alen, ev->saddr) ||
+	    nla_put(skb, TWCTL_A_EV_DADDR, alen, ev->daddr) ||
+	    nla_put_u32(skb, TWCTL_A_EV_SPORT, ev->sport) ||
+	    nla_put_u32(skb, TWCTL_A_EV_DPORT, ev->dport) ||
+	    nla_put_u32(skb, TWCTL_A_EV_OLD, ev->old) ||
+	    nla_put_u32(skb, TWCTL_A_EV_NEW, ev->new) ||
+	    (ev->kind != TWCTL_EV_STATE &&
+	     nla_put_u32(skb, TWCTL_A_EV_LIFETIME_MS, ev->lifetime_ms)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/*
+ * Every event takes a sequence number, sent or not, so listeners see gaps.
+ * Never blocks or sleeps; what cannot be sent is counted as dropped.
+ */
+void twctl_event_send(struct net *net, const struct twctl_event *ev)
+{
+	u64 seq = atomic64_inc_return(&twctl_pernet(net)->ev_seq);
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!twctl_ev_take())
+		goto drop;
+	skb = genlmsg_new(NLMSG_GOODSIZE / 16, GFP_ATOMIC);
+	if (!skb)
+		goto drop;
+	hdr = genlmsg_put(skb, 0, 0, &twctl_genl_family, 0, TWCTL_CMD_EVENT);
+	if (!hdr || twctl_ev_fill(skb, ev, seq)) {
+		nlmsg_free(skb);
+		goto drop;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&twctl_genl_family, net, skb, 0, 0,
+				GFP_ATOMIC);
+	return;
+drop:
+	twctl_stat_inc(net, TWCTL_STAT_EVENTS_DROPPED);
+}
+
 static struct genl_family twctl_genl_family __ro_after_init = {
 	.name = TWCTL_GENL_NAME,
 	.version = TWCTL_GENL_VERSION,
@@ -301,6 +389,8 @@ static struct genl_family twctl_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = twctl_genl_ops,
 	.n_small_ops = ARRAY_SIZE(twctl_genl_ops),
+	.mcgrps = twctl_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(twctl_mcgrps),
 	.resv_start_op = TWCTL_CMD_MAX + 1,
 };
 

@@ -2,6 +2,7 @@
 #ifndef _TWCTL_NETNS_H
 #define _TWCTL_NETNS_H
 
+#include <linux/atomic.h>
 #include <linux/percpu.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -27,6 +28,7 @@ struct twctl_pernet {
 	struct twctl_snap __rcu *snap;
 	struct twctl_stats __percpu *stats;
 	struct twctl_stats base;	/* at the last reset; under the mutex */
+	atomic64_t ev_seq;		/* last event sequence number sent */
 };
 
 extern unsigned int twctl_net_id;

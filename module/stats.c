@@ -29,6 +29,8 @@ const struct twctl_stat_desc twctl_stat_desc[TWCTL_STAT_MAX] = {
 		"tw_killed_netns", TWCTL_A_STATS_TW_KILLED_NETNS },
 	[TWCTL_STAT_TW_REARMED] = { "tw_rearmed", TWCTL_A_STATS_TW_REARMED },
 	[TWCTL_STAT_TW_OVERFLOW] = { "tw_overflow", TWCTL_A_STATS_TW_OVERFLOW },
+	[TWCTL_STAT_EVENTS_DROPPED] = {
+		"events_dropped", TWCTL_A_STATS_EVENTS_DROPPED },
 };
 
 /* include/net/tcp_states.h numbers, without pulling in the networking core */

@@ -38,7 +38,7 @@ static const struct command commands[] = {
 	  CMDF_WRITES | CMDF_PAIRS,
 	  "set knobs, all in one atomic request" },
 	{ "stats", CMD_STATS, NULL, 0,
-	  "show the counters of the network namespace" },
+	  "show counters and close-path statistics" },
 	{ "stats reset", CMD_STATS_RESET, NULL, CMDF_WRITES,
 	  "zero the counters of the network namespace" },
 	{ "monitor", CMD_MONITOR, NULL, 0,

@@ -76,6 +76,8 @@ static const struct field stats_fields[] = {
 		"timewait sockets refused: tcp_max_tw_buckets"),
 	COUNTER("tw_alive", TWCTL_A_STATS_TW_ALIVE,
 		"timewait sockets now"),
+	COUNTER("events_dropped", TWCTL_A_STATS_EVENTS_DROPPED,
+		"events not sent (rate limit, memory)"),
 	{ .name = NULL }
 };
 
@@ -84,10 +86,34 @@ const struct field_table policy_table = {
 	.unknown = "attr_", .fields = policy_fields,
 };
 
+static const uint16_t stats_records[] = {
+	TWCTL_A_STATS_TRANSITION, TWCTL_A_STATS_LIFETIME, 0
+};
+
 const struct field_table stats_table = {
 	.what = "stats", .nest = TWCTL_A_STATS, .pad = TWCTL_A_STATS_PAD,
 	.unknown = "counter_", .fields = stats_fields,
+	.records = stats_records,
 };
+
+/* Members of the repeated nests of the stats nest, in record order. */
+struct member {
+	uint16_t attr;
+	uint8_t width;
+};
+
+static const struct member transition_members[] = {
+	{ TWCTL_A_TRANS_FROM, 4 },
+	{ TWCTL_A_TRANS_TO, 4 },
+	{ TWCTL_A_TRANS_COUNT, 8 },
+};
+
+static const struct member lifetime_members[] = {
+	{ TWCTL_A_HIST_LT_MS, 8 },
+	{ TWCTL_A_HIST_COUNT, 8 },
+};
+
+#define NMEMBERS(m)	(sizeof(m) / sizeof((m)[0]))
 
 /* --- value types ----------------------------------------------------------- */
 
@@ -352,6 +378,19 @@ static int get_int(const struct nlattr *a, uint64_t *v)
 	return -1;
 }
 
+/* A repeated nest of @t, or any nest: not a field's value. */
+static bool is_record(const struct field_table *t, const struct nlattr *a)
+{
+	const uint16_t *r;
+
+	if (a->nla_type & NLA_F_NESTED)
+		return true;
+	for (r = t->records; r && *r; r++)
+		if (*r == mnl_attr_get_type(a))
+			return true;
+	return false;
+}
+
 int fields_parse_nest(const struct field_table *t, const struct nlattr *nest,
 		      struct field_vals *out)
 {
@@ -363,7 +402,7 @@ int fields_parse_nest(const struct field_table *t, const struct nlattr *nest,
 		const struct field *f = field_by_attr(t, attr);
 		uint64_t v;
 
-		if (t->pad && attr == t->pad)
+		if ((t->pad && attr == t->pad) || is_record(t, a))
 			continue;
 		if (f && mnl_attr_get_payload_len(a) != f->width)
 			return -EBADMSG;
@@ -444,6 +483,89 @@ void fields_print_json(struct json *j, const struct field_table *t,
 	}
 }
 
+/* --- repeated nests of the stats nest ------------------------------------- */
+
+/*
+ * The @n members @m of record nest @rec into @v (same order): 0, or -1
+ * when one is missing, repeated or of the wrong size. Pads and members
+ * of a newer module are skipped.
+ */
+static int parse_members(const struct nlattr *rec, uint16_t pad,
+			 const struct member *m, size_t n, uint64_t *v)
+{
+	const struct nlattr *a;
+	unsigned int seen = 0;
+	size_t i;
+
+	if (mnl_attr_validate(rec, MNL_TYPE_NESTED) < 0)
+		return -1;
+	mnl_attr_for_each_nested(a, rec) {
+		uint16_t attr = mnl_attr_get_type(a);
+
+		if (attr == pad)
+			continue;
+		for (i = 0; i < n && m[i].attr != attr; i++)
+			;
+		if (i == n)
+			continue;
+		if (seen & (1U << i) ||
+		    mnl_attr_get_payload_len(a) != m[i].width ||
+		    get_int(a, &v[i]) < 0)
+			return -1;
+		seen |= 1U << i;
+	}
+	return seen == (1U << n) - 1 ? 0 : -1;
+}
+
+/* Into @hist (@n buckets, sorted by lt_ms): a bucket, merged or inserted. */
+static void add_bucket(struct lifetime_bucket *hist, size_t *n,
+		       uint64_t lt_ms, uint64_t count)
+{
+	size_t i = 0;
+
+	while (i < *n && hist[i].lt_ms < lt_ms)
+		i++;
+	if (i < *n && hist[i].lt_ms == lt_ms) {
+		hist[i].count += count;
+		return;
+	}
+	if (*n == TWCTL_HIST_BUCKETS)
+		return;
+	memmove(&hist[i + 1], &hist[i], (*n - i) * sizeof(*hist));
+	hist[i] = (struct lifetime_bucket){ lt_ms, count };
+	(*n)++;
+}
+
+int close_stats_parse(const struct nlattr *nest, struct close_stats *out)
+{
+	const struct nlattr *a;
+	uint64_t v[3];
+
+	memset(out, 0, sizeof(*out));
+	mnl_attr_for_each_nested(a, nest) {
+		switch (mnl_attr_get_type(a)) {
+		case TWCTL_A_STATS_TRANSITION:
+			if (parse_members(a, TWCTL_A_TRANS_PAD,
+					  transition_members,
+					  NMEMBERS(transition_members), v) < 0)
+				return -EBADMSG;
+			if (out->ntrans < TRANSITIONS_MAX)
+				out->trans[out->ntrans++] =
+					(struct transition){ v[0], v[1], v[2] };
+			break;
+		case TWCTL_A_STATS_LIFETIME:
+			if (parse_members(a, TWCTL_A_HIST_PAD,
+					  lifetime_members,
+					  NMEMBERS(lifetime_members), v) < 0 ||
+			    v[0] == 0)
+				return -EBADMSG;
+			add_bucket(out->hist, &out->nbuckets, v[0], v[1]);
+			break;
+		}
+	}
+	return 0;
+}
+
 /* --- replies -------------------------------------------------------------- */
 
 static int reply_attr_cb(const struct nlattr *a, void *data)
@@ -471,7 +593,8 @@ static int reply_attr_cb(const struct nlattr *a, void *data)
 		break;
 	case TWCTL_A_STATS:
 		if (mnl_attr_validate(a, MNL_TYPE_NESTED) < 0 ||
-		    fields_parse_nest(&stats_table, a, &r->stats) < 0)
+		    fields_parse_nest(&stats_table, a, &r->stats) < 0 ||
+		    close_stats_parse(a, &r->close) < 0)
 			return MNL_CB_ERROR;
 		r->has_stats = true;
 		break;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <libmnl/libmnl.h>
+#include <linux/twctl.h>
 
 #include "json.h"
 #include "nl.h"
@@ -67,6 +68,8 @@ struct field_table {
 	uint16_t pad;			/* attribute to skip (0: none) */
 	const char *unknown;		/* name prefix of unknown attributes */
 	const struct field *fields;	/* ends with a row without name */
+	/* Attributes of repeated nests in the nest, not fields (0-ended). */
+	const uint16_t *records;
 };
 
 extern const struct field_table policy_table;	/* knobs */
@@ -131,6 +134,40 @@ void fields_print_json(struct json *j, const struct field_table *t,
 void fields_refusal(char *buf, size_t len, const struct nl_error *e,
 		    const struct setting *s, size_t n);
 
+/*
+ * The repeated nests of the stats nest: the non-zero cells of the
+ * close-path transition matrix (TWCTL_A_STATS_TRANSITION) and the
+ * non-empty buckets of the TIME_WAIT lifetime histogram
+ * (TWCTL_A_STATS_LIFETIME). Members are decoded through small tables of
+ * (attribute, width); every member is required, unknown ones are skipped.
+ * Beyond the room here further records are ignored.
+ */
+#define TRANSITIONS_MAX	64
+
+/* One cell: @count sockets went from TCP state @from to @to (TCP_* numbers). */
+struct transition {
+	uint64_t from, to, count;
+};
+
+/* One bucket: @count lifetimes L with @lt_ms / 2 <= L < @lt_ms (ms). */
+struct lifetime_bucket {
+	uint64_t lt_ms, count;
+};
+
+struct close_stats {
+	size_t ntrans;			/* in the reply's order */
+	struct transition trans[TRANSITIONS_MAX];
+	size_t nbuckets;		/* sorted by lt_ms, each lt_ms once */
+	struct lifetime_bucket hist[TWCTL_HIST_BUCKETS];
+};
+
+/*
+ * Decode the transition and lifetime nests inside stats nest @nest.
+ * 0, or -EBADMSG when one is malformed (a member missing, repeated or of
+ * the wrong size; a bucket bound of 0).
+ */
+int close_stats_parse(const struct nlattr *nest, struct close_stats *out);
+
 /* A reply (or event) of the module: what it carried. */
 struct twctl_reply {
 	uint8_t cmd;
@@ -139,6 +176,7 @@ struct twctl_reply {
 	char module_version[64];		/* TWCTL_A_MODULE_VERSION */
 	bool has_policy, has_stats;
 	struct field_vals policy, stats;
+	struct close_stats close;		/* with has_stats */
 };
 
 /* Decode a message of the twctl family. 0, or -EBADMSG. */

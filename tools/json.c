@@ -8,6 +8,7 @@ void json_init(struct json *j, FILE *out, bool pretty)
 	j->pretty = pretty;
 	j->depth = 0;
 	j->first[0] = true;
+	j->closer[0] = '}';
 }
 
 void json_write_string(FILE *out, const char *s)
@@ -68,24 +69,37 @@ static void member(struct json *j, const char *key)
 	}
 }
 
-void json_open(struct json *j, const char *key)
+static void open_value(struct json *j, const char *key, char opener,
+		       char closer)
 {
 	member(j, key);
-	fputc('{', j->out);
+	fputc(opener, j->out);
 	if (j->depth + 1 < JSON_MAX_DEPTH)
 		j->depth++;
 	j->first[j->depth] = true;
+	j->closer[j->depth] = closer;
+}
+
+void json_open(struct json *j, const char *key)
+{
+	open_value(j, key, '{', '}');
+}
+
+void json_open_array(struct json *j, const char *key)
+{
+	open_value(j, key, '[', ']');
 }
 
 void json_close(struct json *j)
 {
 	bool empty = j->first[j->depth];
+	char closer = j->closer[j->depth];
 
 	if (j->depth > 0)
 		j->depth--;
 	if (!empty)
 		newline_indent(j);
-	fputc('}', j->out);
+	fputc(closer ? closer : '}', j->out);
 	if (j->depth == 0)
 		fputc('\n', j->out);
 }

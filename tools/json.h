@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * A minimal streaming JSON writer: objects, strings, unsigned numbers and
- * null. Compact ({"a":1,"b":"x"}) or pretty (one member per line, indented
+ * A minimal streaming JSON writer: objects, arrays, strings, unsigned
+ * numbers and null. Compact ({"a":1,"b":"x"}) or pretty (one member per line, indented
  * by 4 spaces). The top-level value ends with a newline.
  */
 #ifndef TWCTL_JSON_H
@@ -18,11 +18,15 @@ struct json {
 	bool pretty;
 	int depth;
 	bool first[JSON_MAX_DEPTH];	/* no member written yet at a depth */
+	char closer[JSON_MAX_DEPTH];	/* '}' or ']' of the value open there */
 };
 
 void json_init(struct json *j, FILE *out, bool pretty);
-/* @key is NULL for the top-level object. */
+/* @key is NULL for the top-level object and for elements of an array. */
 void json_open(struct json *j, const char *key);
+/* An array: its elements are written with a NULL key. */
+void json_open_array(struct json *j, const char *key);
+/* Ends the innermost object or array. */
 void json_close(struct json *j);
 void json_u64(struct json *j, const char *key, uint64_t v);
 void json_str(struct json *j, const char *key, const char *s);

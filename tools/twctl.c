@@ -21,6 +21,7 @@
 #include "fields.h"
 #include "json.h"
 #include "nl.h"
+#include "stats.h"
 
 #ifndef TWCTL_TOOL_VERSION
 #define TWCTL_TOOL_VERSION "unknown"
@@ -156,6 +157,8 @@ static int request(struct ctx *x, uint8_t cmd, struct setting *s, size_t n,
 		return r && r->has_version ? check_version(x, r->version) : 0;
 	if (!e.refused && e.err == EAGAIN)
 		msg("no answer from the kernel in %d s", TIMEOUT_S);
+	else if (!e.refused && e.err == EBADMSG)
+		msg("malformed reply from the module (%s)", strerror(e.err));
 	else if (!e.refused)
 		msg("netlink: %s", strerror(e.err));
 	else {
@@ -167,16 +170,23 @@ static int request(struct ctx *x, uint8_t cmd, struct setting *s, size_t n,
 
 /* --- output ---------------------------------------------------------------- */
 
-/* A policy or stats nest of @r, as text or as one JSON object. */
+/*
+ * A policy or stats nest, as text or as one JSON object; @cs: the
+ * close-path statistics that come with a stats nest, or NULL.
+ */
 static void print_nest(const struct ctx *x, const struct field_table *t,
-		       const struct field_vals *vals, const char *event)
+		       const struct field_vals *vals,
+		       const struct close_stats *cs, const char *event)
 {
 	struct json j;
 
 	if (!x->c->json) {
 		if (event)
 			printf("%s\n", event);
-		fields_print_text(stdout, t, vals);
+		if (cs)
+			stats_print_text(stdout, vals, cs);
+		else
+			fields_print_text(stdout, t, vals);
 		return;
 	}
 	json_init(&j, stdout, x->c->pretty);
@@ -184,7 +194,10 @@ static void print_nest(const struct ctx *x, const struct field_table *t,
 	if (event)
 		json_str(&j, "event", event);
 	json_str_or_null(&j, "netns", x->c->netns);
-	fields_print_json(&j, t, vals);
+	if (cs)
+		stats_print_json(&j, vals, cs);
+	else
+		fields_print_json(&j, t, vals);
 	json_close(&j);
 }
 
@@ -196,7 +209,7 @@ static int run_show(struct ctx *x)
 	int rc = request(x, TWCTL_CMD_GET_POLICY, NULL, 0, &r);
 
 	if (!rc)
-		print_nest(x, &policy_table, &r.policy, NULL);
+		print_nest(x, &policy_table, &r.policy, NULL, NULL);
 	return rc;
 }
 
@@ -213,7 +226,7 @@ static int run_stats(struct ctx *x)
 	int rc = request(x, TWCTL_CMD_GET_STATS, NULL, 0, &r);
 
 	if (!rc)
-		print_nest(x, &stats_table, &r.stats, NULL);
+		print_nest(x, &stats_table, &r.stats, &r.close, NULL);
 	return rc;
 }
 
@@ -239,9 +252,9 @@ static void print_event(struct ctx *x, const struct nlmsghdr *nlh)
 		return;
 	snprintf(name, sizeof(name), "event%u", r.cmd);
 	if (r.has_policy)
-		print_nest(x, &policy_table, &r.policy, name);
+		print_nest(x, &policy_table, &r.policy, NULL, name);
 	if (r.has_stats)
-		print_nest(x, &stats_table, &r.stats, name);
+		print_nest(x, &stats_table, &r.stats, &r.close, name);
 	fflush(stdout);
 }
 

@@ -46,9 +46,10 @@ t "twctl.8 renders without warnings (groff -ww)" $? "$out"
 
 # --help and twctl.8 list the same options, commands and knobs: the .TP
 # tags of OPTIONS, COMMANDS and KNOBS against the entries of the help's
-# "Options:", "Commands:" and "Knobs" sections; SYNOPSIS names them all.
+# "Options:", "Commands:" and "Knobs" sections; SYNOPSIS names them all;
+# STATISTICS describes the counters of the table in fields.c.
 "$tools/twctl" --help >"$tmp/help"
-python3 - "$tools/twctl.8" "$tmp/help" >"$tmp/cmp" <<'PY'
+python3 - "$tools/twctl.8" "$tmp/help" "$tools/fields.c" >"$tmp/cmp" <<'PY'
 import re
 import sys
 
@@ -117,6 +118,15 @@ missing += [c.split()[0] for c in helps.get("Commands", [])
 print(f"{'not ok' if missing else 'ok'} - tool: twctl.8 SYNOPSIS names every option and command")
 if missing:
     print(f"# not in SYNOPSIS: {missing}")
+    status = 1
+
+counters = re.findall(r'COUNTER\("(\w+)"', open(sys.argv[3]).read())
+documented = man.get("STATISTICS", [])
+same = counters and sorted(counters) == sorted(documented)
+print(f"{'ok' if same else 'not ok'} - tool: twctl.8 STATISTICS describes every counter of fields.c")
+if not same:
+    print(f"# fields.c: {counters}")
+    print(f"# twctl.8 STATISTICS: {documented}")
     status = 1
 sys.exit(status)
 PY

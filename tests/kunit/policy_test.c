@@ -7,6 +7,7 @@
 #include <linux/limits.h>
 
 #include "policy.c"
+#include "stats.c"
 
 struct twctl_j_case {
 	u64 ms;
@@ -296,6 +297,49 @@ static void twctl_test_age_bias(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, b.until, now + 10 + 15000);
 }
 
+static void twctl_test_hist_bucket(struct kunit *test)
+{
+	static const struct { u64 ms; unsigned int b; } c[] = {
+		{ 0, 0 }, { 1, 1 }, { 2, 2 }, { 3, 2 }, { 4, 3 }, { 599, 10 },
+		{ 600, 10 }, { 1023, 10 }, { 1024, 11 }, { 60000, 16 },
+		{ 1200000, 21 }, { U64_MAX, TWCTL_HIST_BUCKETS - 1 },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		unsigned int b = twctl_hist_bucket(c[i].ms);
+
+		KUNIT_EXPECT_EQ_MSG(test, b, c[i].b, "%llu ms", c[i].ms);
+		/* the bucket's bounds hold the value (but in the open last one) */
+		if (b < TWCTL_HIST_BUCKETS - 1) {
+			KUNIT_EXPECT_LT(test, c[i].ms, twctl_hist_lt_ms(b));
+			KUNIT_EXPECT_GE(test, c[i].ms, twctl_hist_lt_ms(b) / 2);
+		}
+	}
+}
+
+static void twctl_test_close_states(struct kunit *test)
+{
+	int i;
+
+	for (i = 0; i < TWCTL_NSTATES; i++)
+		KUNIT_EXPECT_EQ(test, twctl_close_state_index(twctl_close_states[i]), i);
+	KUNIT_EXPECT_EQ(test, twctl_close_state_index(2), -1);	/* SYN_SENT */
+	KUNIT_EXPECT_EQ(test, twctl_close_state_index(10), -1);	/* LISTEN */
+	KUNIT_EXPECT_STREQ(test, twctl_state_name(6), "TIME_WAIT");
+	KUNIT_EXPECT_STREQ(test, twctl_state_name(11), "CLOSING");
+	KUNIT_EXPECT_STREQ(test, twctl_state_name(3), "?");
+}
+
+static void twctl_test_tw_lived(struct kunit *test)
+{
+	/* armed with 150 ticks, expiring in 50: lived 100; fired 3 late: 153 */
+	KUNIT_EXPECT_EQ(test, twctl_tw_lived(1050, 1000, 150), 100UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_lived(1000, 1003, 150), 153UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_lived(1000 + 150, 1000, 150), 0UL);
+	KUNIT_EXPECT_EQ(test, twctl_tw_lived(5000, 1000, 150), 0UL);
+}
+
 static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_ms_to_jiffies),
 	KUNIT_CASE(twctl_test_ms_to_jiffies_saturates),
@@ -309,6 +353,9 @@ static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_reuse_decide),
 	KUNIT_CASE(twctl_test_tw_age),
 	KUNIT_CASE(twctl_test_age_bias),
+	KUNIT_CASE(twctl_test_hist_bucket),
+	KUNIT_CASE(twctl_test_close_states),
+	KUNIT_CASE(twctl_test_tw_lived),
 	{}
 };
 

@@ -15,6 +15,7 @@ NLMSG_ERROR, NLMSG_DONE = 2, 3
 NLM_F_ACK_TLVS = 0x200
 SOL_NETLINK = 270
 NETLINK_CAP_ACK, NETLINK_EXT_ACK = 10, 11
+NETLINK_ADD_MEMBERSHIP = 1
 NLMSGERR_ATTR_MSG, NLMSGERR_ATTR_OFFS, NLMSGERR_ATTR_POLICY = 1, 2, 4
 NLMSGERR_ATTR_MISS_TYPE = 5
 NLA_F_NESTED = 0x8000
@@ -65,6 +66,17 @@ class Genl:
                          attr(CTRL_ATTR_FAMILY_NAME, family.encode() + b"\0"))[0]
         self.id = struct.unpack("=H", a[CTRL_ATTR_FAMILY_ID][:2])[0]
         self.version = struct.unpack("=I", a[CTRL_ATTR_VERSION])[0]
+        self.groups = {}
+        for g in parse_attrs(a.get(CTRL_ATTR_MCAST_GROUPS, b"")).values():
+            g = parse_attrs(g)
+            self.groups[g[1].rstrip(b"\0").decode()] = struct.unpack("=I", g[2])[0]
+
+    def subscribe(self, group):
+        """Join a multicast group on a separate socket; returns it."""
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_GENERIC)
+        s.bind((0, 0))
+        s.setsockopt(SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, self.groups[group])
+        return s
 
     def close(self):
         self.s.close()
@@ -145,3 +157,21 @@ def uapi(path=None):
             vals[name] = nxt
             nxt += 1
     return vals
+
+
+def read_events(sock, timeout=0.5):
+    """Drain notifications from a subscribed socket: a list of attribute
+    dicts of the messages' TWCTL_A_EVENT nests (raises ENOBUFS like recv)."""
+    import select
+    evs = []
+    while select.select([sock], [], [], timeout)[0]:
+        data = sock.recv(65536)
+        off = 0
+        while off + 20 <= len(data):
+            n = struct.unpack("=I", data[off:off + 4])[0]
+            top = parse_attrs(data[off + 20:off + n])
+            off += (n + 3) & ~3
+            for a in top.values():
+                evs.append(parse_attrs(a))
+        timeout = 0.05
+    return evs

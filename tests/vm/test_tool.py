@@ -224,7 +224,8 @@ try:
 except ValueError:
     j = None
 ok(r.returncode == 0 and isinstance(j, dict) and j.get("netns") is None
-   and all(isinstance(v, int) for k, v in j.items() if k != "netns"),
+   and all(isinstance(v, int) for k, v in j.items()
+           if k not in ("netns", "closes", "transitions", "lifetime_ms")),
    "stats -j: netns and integer counters", shown(r))
 r = tw("stats", "reset")
 ok(r.returncode == 0 and r.stdout == "" and r.stderr == "", "stats reset as root", shown(r))
@@ -234,6 +235,76 @@ try:
        "monitor without an events group: not supported, exit 2", shown(r))
 except subprocess.TimeoutExpired:
     ok(True, "monitor runs (the module has an events group)")
+
+# --- stats: closes, transitions, lifetime histogram (issue #6) ----------------------------------
+import re  # noqa: E402  (this section's own needs)
+import time  # noqa: E402
+
+from twtest import active_close  # noqa: E402
+
+NCLOSE = 5
+d = Netns("twtool_d")
+r = tw("-n", "twtool_d", "set", "msl", "200ms")
+ok(r.returncode == 0, "stats: set msl 200ms in a fresh namespace", shown(r))
+with d:
+    for _ in range(NCLOSE):
+        active_close()
+time.sleep(1)
+sj = {}
+for _ in range(40):                     # until every TIME_WAIT of 400 ms ended
+    r = tw("-n", "twtool_d", "-j", "stats")
+    try:
+        sj = json.loads(r.stdout)
+    except ValueError:
+        sj = {"error": shown(r)}
+    if sj.get("tw_alive") == 0:
+        break
+    time.sleep(0.25)
+r = tw("-n", "twtool_d", "stats")
+diag("twctl stats after %d active closes, msl 200ms:\n%s" % (NCLOSE, r.stdout))
+text = r.stdout.splitlines()
+counters = {m.group(1): int(m.group(2)) for m in
+            (re.match(r"^(\w+)\s+(\d+)$", line) for line in text) if m}
+trans_text = {(m.group(1), m.group(2)): int(m.group(3)) for m in
+              (re.match(r"^  (\w+) -> (\w+)\s+(\d+)$", line) for line in text) if m}
+bars = [line for line in text if re.match(r"^\[\S+, \S+\)\s+\d+ \|@+ *\|$", line)]
+ok(r.returncode == 0 and r.stderr == "" and counters.get("tw_created", 0) > 0
+   and trans_text.get(("FIN_WAIT2", "TIME_WAIT"), 0) > 0 and bars
+   and "closes:" in text and "TIME_WAIT lifetimes:" in text,
+   "stats: tw_created, a FIN_WAIT2 -> TIME_WAIT line, closes, a histogram bar", shown(r))
+ok(all(len(line) <= 80 for line in text), "stats: lines fit in 80 columns", shown(r))
+want_keys = {"netns", "closes", "transitions", "lifetime_ms", "tw_created", "tw_alive"}
+closes = sj.get("closes", {})
+trans = {(t.get("from"), t.get("to")): t.get("count") for t in sj.get("transitions", [])}
+hist = sj.get("lifetime_ms", [])
+ok(want_keys <= set(sj) and set(closes) == {"active", "passive", "simultaneous"}
+   and all(set(t) == {"from", "to", "count"} for t in sj["transitions"])
+   and all(set(b) == {"lt_ms", "count"} for b in hist),
+   "stats -j: closes, transitions, lifetime_ms with their keys", f"{sj}")
+ok(closes.get("active") == trans.get(("ESTABLISHED", "FIN_WAIT1")) == NCLOSE
+   and closes.get("passive") == trans.get(("ESTABLISHED", "CLOSE_WAIT")) == NCLOSE
+   and closes.get("simultaneous") == 0,
+   f"stats -j: closes.active = ESTABLISHED -> FIN_WAIT1 = {NCLOSE}, passive {NCLOSE}",
+   f"{sj}")
+ended = sum(sj.get(k, 0) for k in ("tw_expired", "tw_reused", "tw_killed_rst",
+                                    "tw_killed_syn", "tw_killed_netns"))
+ok(sj.get("tw_created", 0) + sj.get("tw_created_fin_wait2", 0) == NCLOSE
+   and sj.get("tw_alive") == 0 and ended == NCLOSE
+   and sum(b["count"] for b in hist) == ended
+   and [b["lt_ms"] for b in hist] == sorted(b["lt_ms"] for b in hist),
+   "stats -j: every ended TIME_WAIT is in lifetime_ms, buckets sorted", f"{sj}")
+ok(any(b["lt_ms"] == 512 for b in hist) and any(line.startswith("[256ms, 512ms) ")
+                                                for line in bars),
+   "stats: TIME_WAIT of 400 ms lands in [256ms, 512ms)", f"{sj}")
+ok(trans_text == {k: v for k, v in trans.items()}
+   and all(counters.get(k) == v for k, v in sj.items() if isinstance(v, int)),
+   "stats: text and JSON agree", f"text {trans_text} {counters}, json {sj}")
+r = tw("-n", "twtool_d", "stats", "reset")
+sj = json.loads(tw("-n", "twtool_d", "-j", "stats").stdout or "{}")
+ok(r.returncode == 0 and sj.get("transitions") == [] and sj.get("lifetime_ms") == []
+   and sj.get("closes") == {"active": 0, "passive": 0, "simultaneous": 0},
+   "stats reset empties transitions and lifetimes", f"{sj}")
+d.delete()
 
 # --- a tool speaking another netlink version --------------------------------------------------
 if not os.access(TOOL_V99, os.X_OK):

@@ -53,7 +53,7 @@ static void test_table(void)
 	CHECK(field_find(&policy_table, "MSL") == NULL);
 	CHECK(field_find(&policy_table, "ms") == NULL);
 	CHECK_U64(field_count_rows(&policy_table), 3);
-	CHECK_U64(field_count_rows(&stats_table), 13);
+	CHECK_U64(field_count_rows(&stats_table), 14);
 	f = field_find(&policy_table, "reuse");
 	CHECK(f && f->attr == TWCTL_A_POLICY_REUSE && f->def == TWCTL_REUSE_INHERIT &&
 	      f->max == TWCTL_REUSE_ALWAYS && !strcmp(f->names[TWCTL_REUSE_LOOPBACK], "loopback"));
@@ -318,6 +318,210 @@ static void test_reply(void)
 	CHECK(twctl_parse_reply(nlh, &r) == -EBADMSG);
 }
 
+static void put_trans(struct nlmsghdr *nlh, uint32_t from, uint32_t to,
+		      uint64_t count)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_STATS_TRANSITION);
+
+	mnl_attr_put_u32(nlh, TWCTL_A_TRANS_FROM, from);
+	mnl_attr_put_u32(nlh, TWCTL_A_TRANS_TO, to);
+	mnl_attr_put_u64(nlh, TWCTL_A_TRANS_COUNT, count);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void put_bucket(struct nlmsghdr *nlh, uint64_t lt_ms, uint64_t count)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_STATS_LIFETIME);
+
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_PAD, 0);	/* as on 32-bit */
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_LT_MS, lt_ms);
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_COUNT, count);
+	mnl_attr_nest_end(nlh, n);
+}
+
+/* A get-stats reply as the module builds it: counters, then the nests. */
+static struct nlmsghdr *stats_reply(void *buf)
+{
+	struct nlmsghdr *nlh = new_msg(buf);
+	struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	struct nlattr *st;
+
+	g->cmd = TWCTL_CMD_GET_STATS;
+	mnl_attr_put_u32(nlh, TWCTL_A_VERSION, 1);
+	st = mnl_attr_nest_start(nlh, TWCTL_A_STATS);
+	mnl_attr_put_u64(nlh, TWCTL_A_STATS_TW_CREATED, 7);
+	mnl_attr_put_u64(nlh, TWCTL_A_STATS_TW_ALIVE, 2);
+	put_trans(nlh, 1, 4, 5);		/* ESTABLISHED -> FIN_WAIT1 */
+	put_trans(nlh, 5, 6, 1ULL << 40);	/* FIN_WAIT2 -> TIME_WAIT */
+	put_trans(nlh, 99, 7, 3);		/* a state of a newer kernel */
+	put_bucket(nlh, 1024, 9948);
+	put_bucket(nlh, 1, 2);
+	put_bucket(nlh, 4, 1);
+	mnl_attr_put_u64(nlh, 60, 11);		/* a newer counter */
+	mnl_attr_nest_end(nlh, st);
+	return nlh;
+}
+
+static void test_stats_reply(void)
+{
+	_Alignas(8) char buf[4096];
+	struct nlmsghdr *nlh = stats_reply(buf);
+	struct twctl_reply r;
+	const struct close_stats *c = &r.close;
+
+	CHECK(twctl_parse_reply(nlh, &r) == 0);
+	CHECK_U64(r.cmd, TWCTL_CMD_GET_STATS);
+	CHECK(r.has_stats && !r.has_policy);
+	/* The nests are not counters. */
+	CHECK_U64(r.stats.n, 3);
+	CHECK(r.stats.e[0].f == field_find(&stats_table, "tw_created"));
+	CHECK_U64(r.stats.e[0].v, 7);
+	CHECK(r.stats.e[1].f == field_find(&stats_table, "tw_alive"));
+	CHECK_U64(r.stats.e[1].v, 2);
+	CHECK(r.stats.e[2].f == NULL);
+	CHECK_U64(r.stats.e[2].attr, 60);
+	CHECK_U64(r.stats.e[2].v, 11);
+	/* Transitions in the reply's order. */
+	CHECK_U64(c->ntrans, 3);
+	CHECK_U64(c->trans[0].from, 1);
+	CHECK_U64(c->trans[0].to, 4);
+	CHECK_U64(c->trans[0].count, 5);
+	CHECK_U64(c->trans[1].from, 5);
+	CHECK_U64(c->trans[1].to, 6);
+	CHECK_U64(c->trans[1].count, 1ULL << 40);
+	CHECK_U64(c->trans[2].from, 99);
+	CHECK_U64(c->trans[2].count, 3);
+	/* Buckets sorted by their bound. */
+	CHECK_U64(c->nbuckets, 3);
+	CHECK_U64(c->hist[0].lt_ms, 1);
+	CHECK_U64(c->hist[0].count, 2);
+	CHECK_U64(c->hist[1].lt_ms, 4);
+	CHECK_U64(c->hist[1].count, 1);
+	CHECK_U64(c->hist[2].lt_ms, 1024);
+	CHECK_U64(c->hist[2].count, 9948);
+}
+
+/* A stats nest holding only @put's output, decoded by close_stats_parse. */
+static int parse_only(void (*put)(struct nlmsghdr *nlh), struct close_stats *c)
+{
+	_Alignas(8) char buf[8192];
+	struct nlmsghdr *nlh = new_msg(buf);
+	struct nlattr *st = mnl_attr_nest_start(nlh, TWCTL_A_STATS);
+
+	put(nlh);
+	mnl_attr_nest_end(nlh, st);
+	return close_stats_parse(st, c);
+}
+
+static void put_no_count(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_STATS_TRANSITION);
+
+	mnl_attr_put_u32(nlh, TWCTL_A_TRANS_FROM, 1);
+	mnl_attr_put_u32(nlh, TWCTL_A_TRANS_TO, 4);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void put_short_state(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_STATS_TRANSITION);
+
+	mnl_attr_put_u16(nlh, TWCTL_A_TRANS_FROM, 1);
+	mnl_attr_put_u32(nlh, TWCTL_A_TRANS_TO, 4);
+	mnl_attr_put_u64(nlh, TWCTL_A_TRANS_COUNT, 1);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void put_twice(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_STATS_LIFETIME);
+
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_LT_MS, 8);
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_COUNT, 1);
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_COUNT, 2);
+	mnl_attr_nest_end(nlh, n);
+}
+
+static void put_zero_bound(struct nlmsghdr *nlh)
+{
+	put_bucket(nlh, 0, 1);
+}
+
+static void put_not_nested(struct nlmsghdr *nlh)
+{
+	mnl_attr_put_u32(nlh, TWCTL_A_STATS_LIFETIME, 1);
+}
+
+static void put_truncated(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_STATS_TRANSITION);
+
+	mnl_attr_put_u32(nlh, TWCTL_A_TRANS_FROM, 1);
+	mnl_attr_put_u32(nlh, TWCTL_A_TRANS_TO, 4);
+	mnl_attr_put_u64(nlh, TWCTL_A_TRANS_COUNT, 1);
+	mnl_attr_nest_end(nlh, n);
+	n->nla_len -= 4;		/* cuts COUNT short */
+}
+
+static void put_extra_member(struct nlmsghdr *nlh)
+{
+	struct nlattr *n = mnl_attr_nest_start(nlh, TWCTL_A_STATS_LIFETIME);
+
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_COUNT, 3);
+	mnl_attr_put_strz(nlh, 40, "from a newer module");
+	mnl_attr_put_u64(nlh, TWCTL_A_HIST_LT_MS, 16);
+	mnl_attr_nest_end(nlh, n);
+	put_bucket(nlh, 16, 4);		/* the same bucket again: merged */
+}
+
+static void put_many(struct nlmsghdr *nlh)
+{
+	uint64_t i;
+
+	for (i = 0; i < TRANSITIONS_MAX + 3; i++)
+		put_trans(nlh, (uint32_t)i, 7, i + 1);
+	for (i = 0; i < TWCTL_HIST_BUCKETS + 3; i++)
+		put_bucket(nlh, 1ULL << i, i + 1);
+}
+
+static void test_stats_malformed(void)
+{
+	_Alignas(8) char buf[4096];
+	struct nlmsghdr *nlh;
+	struct twctl_reply r;
+	struct close_stats c;
+
+	CHECK(parse_only(put_no_count, &c) == -EBADMSG);
+	CHECK(parse_only(put_short_state, &c) == -EBADMSG);
+	CHECK(parse_only(put_twice, &c) == -EBADMSG);
+	CHECK(parse_only(put_zero_bound, &c) == -EBADMSG);
+	CHECK(parse_only(put_not_nested, &c) == -EBADMSG);
+	CHECK(parse_only(put_truncated, &c) == -EBADMSG);
+	/* Unknown members are skipped; a repeated bucket is merged. */
+	CHECK(parse_only(put_extra_member, &c) == 0);
+	CHECK_U64(c.ntrans, 0);
+	CHECK_U64(c.nbuckets, 1);
+	CHECK_U64(c.hist[0].lt_ms, 16);
+	CHECK_U64(c.hist[0].count, 7);
+	/* Beyond the room, records are dropped, not written past it. */
+	CHECK(parse_only(put_many, &c) == 0);
+	CHECK_U64(c.ntrans, TRANSITIONS_MAX);
+	CHECK_U64(c.trans[TRANSITIONS_MAX - 1].count, TRANSITIONS_MAX);
+	CHECK_U64(c.nbuckets, TWCTL_HIST_BUCKETS);
+	CHECK_U64(c.hist[TWCTL_HIST_BUCKETS - 1].lt_ms,
+		  1ULL << (TWCTL_HIST_BUCKETS - 1));
+	/* A malformed nest fails the whole reply. */
+	nlh = new_msg(buf);
+	mnl_attr_put_u32(nlh, TWCTL_A_VERSION, 1);
+	{
+		struct nlattr *st = mnl_attr_nest_start(nlh, TWCTL_A_STATS);
+
+		put_no_count(nlh);
+		mnl_attr_nest_end(nlh, st);
+	}
+	CHECK(twctl_parse_reply(nlh, &r) == -EBADMSG);
+}
+
 int main(void)
 {
 	tap_suite = "fields";
@@ -330,5 +534,7 @@ int main(void)
 	RUN(test_json, "JSON output: keys, derived key, unknown attributes");
 	RUN(test_refusal, "refusal message names the knob and the kernel's range");
 	RUN(test_reply, "reply decoding: version, module version, nests");
+	RUN(test_stats_reply, "stats reply: counters, transition and lifetime nests");
+	RUN(test_stats_malformed, "stats nests: missing, short, repeated members refused; room bounded");
 	return tap_exit();
 }

@@ -83,6 +83,47 @@ static void test_empty(void)
 	free(out);
 }
 
+static void array_doc(struct json *j)
+{
+	json_open(j, NULL);
+	json_open_array(j, "none");
+	json_close(j);
+	json_open_array(j, "rows");
+	json_open(j, NULL);
+	json_u64(j, "n", 1);
+	json_close(j);
+	json_open(j, NULL);
+	json_str(j, "s", "x");
+	json_close(j);
+	json_close(j);
+	json_u64(j, "after", 2);
+	json_close(j);
+}
+
+static void test_array(void)
+{
+	struct json j;
+	char *out;
+
+	CAPTURE(out, (json_init(&j, f, false), array_doc(&j)));
+	CHECK_STR(out, "{\"none\":[],\"rows\":[{\"n\":1},{\"s\":\"x\"}],\"after\":2}\n");
+	free(out);
+	CAPTURE(out, (json_init(&j, f, true), array_doc(&j)));
+	CHECK_STR(out, "{\n"
+		  "    \"none\": [],\n"
+		  "    \"rows\": [\n"
+		  "        {\n"
+		  "            \"n\": 1\n"
+		  "        },\n"
+		  "        {\n"
+		  "            \"s\": \"x\"\n"
+		  "        }\n"
+		  "    ],\n"
+		  "    \"after\": 2\n"
+		  "}\n");
+	free(out);
+}
+
 static void test_escape(void)
 {
 	char *out;
@@ -102,6 +143,7 @@ int main(void)
 	RUN(test_pretty, "pretty object, 4-space indent");
 	RUN(test_nested, "nested and empty objects, null, u64 max");
 	RUN(test_empty, "empty top-level object");
+	RUN(test_array, "arrays of objects, empty array, compact and pretty");
 	RUN(test_escape, "string escaping");
 	return tap_exit();
 }

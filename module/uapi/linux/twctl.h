@@ -62,6 +62,8 @@ enum twctl_cmd {
 	TWCTL_CMD_GET_STATS,
 	/* do; zeroes the namespace's counters. Needs CAP_NET_ADMIN. */
 	TWCTL_CMD_RESET_STATS,
+	/* notification to the "events" group: TWCTL_A_EVENT */
+	TWCTL_CMD_EVENT,
 
 	__TWCTL_CMD_MAX,
 	TWCTL_CMD_MAX = __TWCTL_CMD_MAX - 1
@@ -73,6 +75,7 @@ enum twctl_attr {
 	TWCTL_A_MODULE_VERSION,		/* string: the module's release */
 	TWCTL_A_POLICY,			/* nest: enum twctl_policy_attr */
 	TWCTL_A_STATS,			/* nest: enum twctl_stats_attr */
+	TWCTL_A_EVENT,			/* nest: enum twctl_event_attr */
 
 	__TWCTL_A_MAX,
 	TWCTL_A_MAX = __TWCTL_A_MAX - 1
@@ -112,6 +115,7 @@ enum twctl_stats_attr {
 	TWCTL_A_STATS_TW_ALIVE,		/* timewait sockets now (the kernel's count) */
 	TWCTL_A_STATS_TRANSITION,	/* nest, repeated: enum twctl_trans_attr */
 	TWCTL_A_STATS_LIFETIME,		/* nest, repeated: enum twctl_hist_attr */
+	TWCTL_A_STATS_EVENTS_DROPPED,	/* events not sent (rate limit, memory) */
 
 	__TWCTL_A_STATS_MAX,
 	TWCTL_A_STATS_MAX = __TWCTL_A_STATS_MAX - 1
@@ -149,6 +153,40 @@ enum twctl_hist_attr {
 
 	__TWCTL_A_HIST_MAX,
 	TWCTL_A_HIST_MAX = __TWCTL_A_HIST_MAX - 1
+};
+
+/*
+ * Events of the "events" multicast group, sent in the namespace where they
+ * happen: a close-path state change of a TCP socket, or the end of a
+ * timewait socket. Rate-limited: a listener that finds a gap in SEQ has lost
+ * SEQ difference - 1 events (to the rate limit, memory, or its own full
+ * socket buffer, which also reports ENOBUFS).
+ */
+enum twctl_event_kind {
+	TWCTL_EV_STATE,			/* OLD -> NEW state of a full socket */
+	TWCTL_EV_TW_EXPIRED,		/* a timewait socket's end, and why */
+	TWCTL_EV_TW_REUSED,
+	TWCTL_EV_TW_KILLED_RST,
+	TWCTL_EV_TW_KILLED_SYN,
+	TWCTL_EV_TW_KILLED_NETNS,
+};
+
+enum twctl_event_attr {
+	TWCTL_A_EV_UNSPEC,
+	TWCTL_A_EV_PAD,
+	TWCTL_A_EV_SEQ,			/* u64: per namespace, from 1 */
+	TWCTL_A_EV_KIND,		/* u32: enum twctl_event_kind */
+	TWCTL_A_EV_FAMILY,		/* u32: AF_INET, AF_INET6 */
+	TWCTL_A_EV_SADDR,		/* binary: 4 or 16 bytes, local */
+	TWCTL_A_EV_DADDR,		/* binary: remote */
+	TWCTL_A_EV_SPORT,		/* u32: local port */
+	TWCTL_A_EV_DPORT,		/* u32: remote port */
+	TWCTL_A_EV_OLD,			/* u32: TCP state before */
+	TWCTL_A_EV_NEW,			/* u32: TCP state after */
+	TWCTL_A_EV_LIFETIME_MS,		/* u32: timewait ends: since last arming */
+
+	__TWCTL_A_EV_MAX,
+	TWCTL_A_EV_MAX = __TWCTL_A_EV_MAX - 1
 };
 
 #endif /* _UAPI_LINUX_TWCTL_H */
