@@ -559,8 +559,11 @@ int twctl_hooks_init(void)
 	for (i = 0; i < ARRAY_SIZE(twctl_kprobes); i++) {
 		err = register_kprobe(twctl_kprobes[i]);
 		if (err) {
-			pr_err("cannot probe %s (%d): this kernel lacks a TIME_WAIT function twctl needs\n",
-			       twctl_kprobes[i]->symbol_name, err);
+			pr_err("cannot probe %s (%d): %s\n",
+			       twctl_kprobes[i]->symbol_name, err,
+			       err == -EBUSY ?
+			       "another tool (a livepatch?) already redirects it" :
+			       "this kernel lacks a TIME_WAIT function twctl needs");
 			goto err_kprobes;
 		}
 	}

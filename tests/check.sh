@@ -45,6 +45,7 @@ for k in "$K61" "$K612"; do
 	else
 		fail "module build on $k" "$out"
 	fi
+	build_blocker "$k" "/lib/modules/$k/build" || fail "test helper module build on $k"
 done
 if out=$(make -s -C tools all variant-v99 2>&1); then
 	pass "tool builds with -Wall -Wextra -Werror (and its v99 test variant)"
@@ -93,7 +94,8 @@ for sel in $kernels; do
 	step "VM suites on $kernel"
 	if [ "$kernel" = debug ]; then
 		if ! out=$(tests/kernel/debug-kernel.sh 2>&1) ||
-		   ! out=$(build_module debug "$(tests/kernel/debug-kernel.sh --print-dir)" 2>&1); then
+		   ! out=$(build_module debug "$(tests/kernel/debug-kernel.sh --print-dir)" 2>&1) ||
+		   ! out=$(build_blocker debug "$(tests/kernel/debug-kernel.sh --print-dir)" 2>&1); then
 			fail "debug kernel and module build" "$out"
 			continue
 		fi

@@ -39,3 +39,14 @@ run_checkpatch() {
 		grep -E 'ERROR|WARNING|CHECK' && return 1
 	return 0
 }
+
+# build_blocker NAME KDIR: the test helper module tests/vm/blocker into
+# build/NAME-blocker (see tests/vm/test_loadfail.py).
+build_blocker() {
+	local out=$repo/build/$1-blocker log
+	mkdir -p "$out"
+	cp "$repo"/tests/vm/blocker/* "$out/"
+	log=$(make -C "$2" M="$out" W=1 modules 2>&1) ||
+		{ printf '%s\n' "$log" | tail -n 20; return 1; }
+	[ -f "$out/twctl_blocker.ko" ]
+}

@@ -1,0 +1,38 @@
+"""Load-time checks: when a probe twctl needs cannot be armed (here another
+IP-modifying ftrace user, like a livepatch, holds tcp_twsk_unique()), the
+module refuses to load with one clear dmesg line and leaves nothing behind;
+once the function is free it loads."""
+import os
+
+from nl import Genl
+from twtest import KO, done, load, loaded, ok, sh, unload
+
+blocker = f"{os.environ['TWCTL_REPO']}/build/{os.environ.get('TWCTL_BUILD', os.environ['TWCTL_KVER'])}-blocker/twctl_blocker.ko"
+if not os.path.exists(blocker):            # the debug kernel's build is named "debug"
+    blocker = f"{os.environ['TWCTL_REPO']}/build/debug-blocker/twctl_blocker.ko"
+if loaded():
+    unload()
+sh(f"insmod {blocker}")
+sh("dmesg -C")
+r = sh(f"insmod {KO}", check=False)
+msg = [l for l in sh("dmesg").stdout.splitlines() if "twctl:" in l]
+ok(r.returncode != 0 and "busy" in r.stderr.lower(), "insmod fails (EBUSY)", r.stderr)
+ok(len(msg) == 1 and "cannot probe tcp_twsk_unique" in msg[0] and "livepatch" in msg[0],
+   "one clear dmesg line names the function and the reason", f"{msg}")
+ok(not loaded() and not os.path.exists("/sys/kernel/twctl"), "nothing left: no module, no sysfs")
+try:
+    Genl()
+    ok(False, "no netlink family left")
+except OSError:
+    ok(True, "no netlink family left")
+KPROBES = "/sys/kernel/debug/kprobes/list"
+c = open(KPROBES).read()
+ok("__inet_twsk_schedule" not in c and "tw_timer_handler" not in c,
+   "the probes armed before the failure were removed", c)
+sh("rmmod twctl_blocker")
+load()
+c = open(KPROBES).read()
+ok(loaded() and os.path.exists("/sys/kernel/twctl/msl_ms") and "__inet_twsk_schedule" in c
+   and "tcp_twsk_unique" in c, "with the function free, it loads and arms its probes", c)
+unload()
+done()
