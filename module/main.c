@@ -13,6 +13,10 @@
 #include "sysfs.h"
 #include "version.h"
 
+/*
+ * The hooks come last and go first: they feed the counters and the netlink
+ * events, so everything they use exists while they run.
+ */
 static int __init twctl_init(void)
 {
 	int err;
@@ -20,23 +24,23 @@ static int __init twctl_init(void)
 	err = twctl_netns_init();
 	if (err)
 		return err;
-	err = twctl_hooks_init();
-	if (err)
-		goto err_netns;
 	err = twctl_sysfs_init();
 	if (err)
-		goto err_hooks;
+		goto err_netns;
 	err = twctl_genl_init();
 	if (err)
 		goto err_sysfs;
+	err = twctl_hooks_init();
+	if (err)
+		goto err_genl;
 
 	pr_info("version %s loaded\n", TWCTL_VERSION);
 	return 0;
 
+err_genl:
+	twctl_genl_exit();
 err_sysfs:
 	twctl_sysfs_exit();
-err_hooks:
-	twctl_hooks_exit();
 err_netns:
 	twctl_netns_exit();
 	return err;
@@ -44,9 +48,9 @@ err_netns:
 
 static void __exit twctl_exit(void)
 {
+	twctl_hooks_exit();
 	twctl_genl_exit();
 	twctl_sysfs_exit();
-	twctl_hooks_exit();
 	twctl_netns_exit();
 }
 
