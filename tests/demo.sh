@@ -11,5 +11,6 @@ sudo_() { "$@"; }
 resolve_kernels
 echo "demo: building twctl.ko for $K61"
 build_module "$K61" "/lib/modules/$K61/build" >/dev/null
+make -s -C tools >/dev/null
 echo "demo: booting $K61 in QEMU (software emulation: a few seconds)"
 tests/vm/run-vm.sh -t 300 "$K61" tests/vm/demo-guest.sh

@@ -35,7 +35,12 @@ sleep 4
 echo "   4 s later: $(count 7002) left on port 7002; port 7001 still has $(count 7001) (armed before the change)."
 
 echo
-echo "== 3. Other network namespaces (containers) keep their own value"
+echo "== 3. The same through the control tool (netlink): twctl show; twctl stats"
+"$TWCTL_TOOL" show | sed 's/^/   /'
+"$TWCTL_TOOL" stats | sed -n '/^closes/,$p' | sed 's/^/   /'
+
+echo
+echo "== 4. Other network namespaces (containers) keep their own value"
 ip netns add demo
 echo "   ip netns exec demo cat /sys/kernel/twctl/msl_ms -> $(ip netns exec demo cat /sys/kernel/twctl/msl_ms)"
 ip netns del demo
