@@ -12,12 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include <linux/twctl.h>
 
 #include "batch.h"
 #include "cli.h"
+#include "event.h"
 #include "fields.h"
 #include "json.h"
 #include "nl.h"
@@ -243,18 +245,26 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
-static void print_event(struct ctx *x, const struct nlmsghdr *nlh)
+static void print_event(struct ctx *x, const struct nlmsghdr *nlh,
+			struct event_seq *seq)
 {
-	struct twctl_reply r;
-	char name[32];
+	struct twctl_event ev;
+	struct timespec now;
+	uint64_t lost;
 
-	if (nlh->nlmsg_type != x->fam.id || twctl_parse_reply(nlh, &r) < 0)
+	if (nlh->nlmsg_type != x->fam.id || event_parse(nlh, &ev) < 0)
 		return;
-	snprintf(name, sizeof(name), "event%u", r.cmd);
-	if (r.has_policy)
-		print_nest(x, &policy_table, &r.policy, NULL, name);
-	if (r.has_stats)
-		print_nest(x, &stats_table, &r.stats, &r.close, name);
+	lost = event_seq_lost(seq, ev.seq);
+	if (lost && x->c->json)
+		printf("{\"lost\":%llu}\n", (unsigned long long)lost);
+	else if (lost)
+		printf("lost %llu events\n", (unsigned long long)lost);
+	if (x->c->json) {
+		event_print_json(stdout, &ev, x->c->netns, x->c->pretty);
+	} else {
+		clock_gettime(CLOCK_REALTIME, &now);
+		event_print_text(stdout, &ev, &now, x->c->netns);
+	}
 	fflush(stdout);
 }
 
@@ -262,6 +272,7 @@ static int run_monitor(struct ctx *x)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	uint32_t group = nl_family_group(&x->fam, TWCTL_MCGRP_EVENTS);
+	struct event_seq seq = { .started = false };
 
 	if (!group) {
 		msg("monitor: not supported by this module (no \"%s\" multicast group)",
@@ -284,6 +295,15 @@ static int run_monitor(struct ctx *x)
 
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == ENOBUFS) {
+			/* The kernel dropped events for us: say so, go on. */
+			if (x->c->json)
+				printf("{\"lost\":null}\n");
+			else
+				printf("lost events (socket buffer full)\n");
+			fflush(stdout);
+			continue;
+		}
 		if (n < 0) {
 			msg("monitor: %s", strerror(errno));
 			return EXIT_REFUSED;
@@ -291,7 +311,7 @@ static int run_monitor(struct ctx *x)
 		len = (int)n;
 		for (nlh = (struct nlmsghdr *)x->nl.buf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len))
-			print_event(x, nlh);
+			print_event(x, nlh, &seq);
 	}
 	return 0;
 }

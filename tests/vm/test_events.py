@@ -110,5 +110,42 @@ ok(n > 200 and (lost_by_buffer or gaps > 0),
    f"(ENOBUFS {lost_by_buffer}, {gaps} in sequence gaps)", churn.stdout)
 ok(dropped > 0 or lost_by_buffer, f"rate limit / drops counted: events_dropped {dropped}")
 lst.close()
+
+# --- twctl monitor: text and JSON lines of this namespace's events -------------
+import json
+import signal
+TOOL = os.environ["TWCTL_TOOL"]
+sysfs_write("msl_ms", "200")
+time.sleep(2.0)   # the churn's last TIME_WAITs expire; the rate limit refills
+
+
+def monitor(*opts):
+    """Run `twctl [opts] monitor` around one active close: (client, rc, out, err)."""
+    p = subprocess.Popen([TOOL, *opts, "monitor"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    c, _, _ = active_close()
+    time.sleep(1.5)
+    p.send_signal(signal.SIGTERM)
+    out, err = p.communicate(timeout=10)
+    return c, p.returncode, out, err
+
+
+c, rc, out, err = monitor("-j")
+lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+mine = [e for e in lines if e.get("sport") == c[1]]
+ok(rc == 0 and err == "", "monitor -j: SIGTERM ends it with status 0", f"rc {rc} {err}")
+ok(any(e["kind"] == "state" and e["old"] == "ESTABLISHED" and e["new"] == "FIN_WAIT1"
+       and e["family"] == "inet" and e["saddr"] == "127.0.0.1" for e in mine),
+   "monitor -j: state ESTABLISHED -> FIN_WAIT1 of the client port", out[-2000:])
+exp = [e for e in mine if e["kind"] == "tw_expired"]
+ok(len(exp) == 1 and 350 <= exp[0]["lifetime_ms"] <= 1500 and "lifetime_ms" not in
+   [k for e in mine if e["kind"] == "state" for k in e],
+   f"monitor -j: one tw_expired with lifetime_ms in [350, 1500] ({exp})", out[-2000:])
+c, rc, out, err = monitor()
+ok(rc == 0 and any(f":{c[1]} -> " in l and "lifetime" in l and "expired" in l
+                   for l in out.splitlines()),
+   "monitor text: a timewait end line with -> and lifetime", out[-2000:])
+print("# " + "\n# ".join(l for l in out.splitlines() if f":{c[1]} " in l))
 unload()
 done()
