@@ -116,7 +116,9 @@ with a:
     active_close()
 for n in (a, b, c_ns):
     n.delete()
-ok(True, "deleted namespaces holding TIME_WAIT sockets")
+left = sh("ip netns list").stdout
+ok(not any(n in left for n in ("twa", "twb", "twc")) and loaded(),
+   "deleted namespaces holding TIME_WAIT sockets (module still fine)", left)
 
 # --- bad input is refused and changes nothing -------------------------------
 set_msl(700)
