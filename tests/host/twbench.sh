@@ -1,0 +1,143 @@
+#!/bin/bash
+# Host checks of the benchmark load generator tools/twbench (loopback on the
+# host, each case in a fresh network namespace from `unshare -n`): counts add
+# up, errors are counted by errno (a 10-port range gives EADDRNOTAVAIL), the
+# JSON parses, who closes first decides which side holds TIME_WAIT, pacing,
+# duration, several server ports and --server-netns/--client-netns work.
+# One TAP line per check; exit status 1 if any failed.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+tools=$repo/tools
+bench=$tools/twbench
+failed=0
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+t() {
+	if [ "$2" = 0 ]; then
+		echo "ok - twbench: $1"
+	else
+		echo "not ok - twbench: $1"
+		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 20 | sed 's/^/# /'
+		failed=1
+	fi
+}
+
+out=$(make -s -C "$tools" twbench 2>&1)
+t "builds with -Wall -Wextra -Werror (C11, no libmnl)" $? "$out"
+[ -x "$bench" ] || { echo "# no tools/twbench: nothing else to check"; exit 1; }
+
+if ! unshare -n true 2>/dev/null; then
+	echo "# unshare -n does not work here: cannot run the loopback checks"
+	t "unshare -n available for the loopback checks" 1
+	exit 1
+fi
+
+# inns SCRIPT: run SCRIPT (sh) in a fresh netns with lo up and the kernel's
+# own reuse off, so a port in TIME_WAIT stays taken.
+inns() {
+	unshare -n sh -c "ip link set lo up && sysctl -qw net.ipv4.tcp_tw_reuse=0 && $1"
+}
+
+# jq-like checks in python: check JSONFILE 'python expression over r'
+check() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = eval("(" + sys.argv[2] + ")", {"r": r})
+if not ok:
+    print(json.dumps({k: v for k, v in r.items() if k != "series"}))
+sys.exit(0 if ok else 1)
+PY
+}
+
+"$bench" --help >"$tmp/help" 2>&1 && grep -q -- '--close WHO' "$tmp/help"
+t "--help exits 0 and describes the options" $?
+"$bench" --close sideways >/dev/null 2>&1
+[ $? = 1 ]
+t "a bad --close value is a usage error (exit 1)" $?
+"$bench" -n 10 -d 1 >/dev/null 2>&1
+[ $? = 1 ]
+t "--count with --duration is refused" $?
+
+# --- counts, JSON, latency ---------------------------------------------------
+inns "$bench -j -n 600 -c 4 -r 64" >"$tmp/count.json" 2>"$tmp/err"
+t "count mode runs and prints JSON" $? "$(cat "$tmp/err")"
+out=$(check "$tmp/count.json" 'r["connections"] == 600 and r["attempts"] == 600
+	and r["errors_total"] == 0 and r["errors"] == {} and r["server_accepted"] == 600
+	and r["config"]["concurrency"] == 4 and r["config"]["request"] == 64' 2>&1)
+t "600 connections over 4 loops: 600 made, 600 accepted, no error" $? "$out"
+out=$(check "$tmp/count.json" '0 < r["connect_latency_us"]["p50"] <= r["connect_latency_us"]["p99"]
+	<= r["connect_latency_us"]["max"] and r["connect_latency_us"]["samples"] == 600
+	and r["rate"] > 0 and abs(r["rate"] - 600 / r["elapsed_s"]) < 1
+	and sum(s[1] for s in r["series"]) == 600' 2>&1)
+t "latency p50 <= p99 <= max, rate = connections / elapsed, the series adds up" $? "$out"
+
+# --- errors by errno: 10 source ports, 30 attempts ------------------------------
+inns "$bench -j -n 30 -b 127.0.0.1 -p 40000-40009" >"$tmp/exh.json" 2>"$tmp/err"
+out=$(check "$tmp/exh.json" 'r["connections"] == 10 and r["errors"] == {"EADDRNOTAVAIL": 20}
+	and r["errors_total"] == 20 and r["attempts"] == 30' 2>&1)
+t "10-port range: 10 connections, then 20 x EADDRNOTAVAIL" $? "$out $(cat "$tmp/err")"
+inns "$bench -j -n 30 -S -b 127.0.0.1 -p 40000-40009" >"$tmp/stop.json" 2>"$tmp/err"
+out=$(check "$tmp/stop.json" 'r["connections"] == 10 and r["errors"] == {"EADDRNOTAVAIL": 1}' 2>&1)
+t "--stop-on-error ends a loop at its first error" $? "$out"
+# a closed port: connection refused, counted as such
+inns "$bench -j -n 5 -a 127.0.0.1:9" >"$tmp/refused.json" 2>"$tmp/err"
+out=$(check "$tmp/refused.json" 'r["errors"] == {"ECONNREFUSED": 5} and r["connections"] == 0' 2>&1)
+t "--connect to a closed port: 5 x ECONNREFUSED" $? "$out"
+
+# --- who closes first holds the TIME_WAIT --------------------------------------
+# tw_sides: "CLIENT_TW SERVER_TW" = TIME_WAIT sockets whose local port is not /
+# is the server's port, listed by ss inside the same netns right after the run.
+tw_sides() {	# tw_sides CLOSE
+	inns "$bench -j -n 50 -C $1 -r 16 -l 127.0.0.1:5555 >$tmp/close-$1.json &&
+		ss -Htan state time-wait" |
+		awk '{ split($3, l, ":"); if (l[2] == 5555) s++; else c++ }
+		     END { printf "%d %d\n", c, s }'
+}
+for mode in client server; do
+	sides=$(tw_sides $mode)
+	case $mode in
+	client) [ "$sides" = "50 0" ] ;;
+	server) [ "$sides" = "0 50" ] ;;
+	esac
+	t "--close $mode: the $mode side holds the 50 TIME_WAITs (client server: $sides)" $?
+done
+sides=$(tw_sides both)
+read -r c s <<<"$sides"
+check "$tmp/close-both.json" 'r["connections"] == 50 and r["errors_total"] == 0' >/dev/null &&
+	[ $((c + s)) -ge 50 ]
+t "--close both: 50 connections, at least 50 TIME_WAITs in all (client server: $sides)" $?
+
+# --- duration, pacing, server ports, netns --------------------------------------
+inns "$bench -j -d 2 -R 150 -i 0.5" >"$tmp/rate.json" 2>"$tmp/err"
+out=$(check "$tmp/rate.json" '1.9 < r["elapsed_s"] < 3 and 250 <= r["connections"] <= 310
+	and len(r["series"]) >= 4 and sum(s[1] for s in r["series"]) == r["connections"]' 2>&1)
+t "--duration 2 --rate 150: about 300 connections, a 0.5 s series" $? "$out"
+inns "$bench -j -n 40 -P 4 -l 127.0.0.1:6000 && ss -Htan state time-wait" >"$tmp/ports.out"
+ports=$(awk 'NR > 1 { split($4, p, ":"); print p[2] }' "$tmp/ports.out" | sort -u | tr '\n' ' ')
+head -n1 "$tmp/ports.out" >"$tmp/ports.json"
+check "$tmp/ports.json" 'r["config"]["server_ports"] == 4 and r["connections"] == 40' >/dev/null &&
+	[ "$ports" = "6000 6001 6002 6003 " ]
+t "--server-ports 4: connections spread over ports 6000-6003 ($ports)" $?
+unshare -n sh -c 'ip link set lo up; exec sleep 60' &
+nspid=$!
+pids+=("$nspid")
+sleep 0.3
+"$bench" -j -n 20 --server-netns "/proc/$nspid/ns/net" --client-netns "/proc/$nspid/ns/net" \
+	>"$tmp/ns.json" 2>"$tmp/err"
+out=$(check "$tmp/ns.json" 'r["connections"] == 20' 2>&1)
+nsenter --net="/proc/$nspid/ns/net" ss -Htan state time-wait >"$tmp/ns.ss"
+[ "$(wc -l <"$tmp/ns.ss")" = 20 ]
+t "--server-netns/--client-netns: the connections live in that netns" $? "$out $(cat "$tmp/err")"
+"$bench" -n 1 --server-netns /nonexistent >/dev/null 2>&1
+[ $? = 1 ]
+t "a missing netns is a setup error (exit 1)" $?
+
+exit $failed
