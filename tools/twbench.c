@@ -653,6 +653,15 @@ int main(int argc, char **argv)
 		o.listen_addr = o.family == AF_INET ? "127.0.0.1" : "::1";
 
 	clock_gettime(CLOCK_MONOTONIC, &t_start);
+	{
+		/* many listeners and connections in flight: all the fds we may */
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -1,0 +1,581 @@
+"""The twctl benchmarks, run inside one test VM boot (as root): see
+docs/BENCHMARKS.md and bench/run.sh, which boots the VM and reports.
+
+    guest.py [--smoke] --ko TWCTL_KO --bench TWBENCH --tool TWCTL [--out FILE]
+
+Writes one JSON document (FILE, default stdout) with a section per goal:
+  overhead   P1/P2: connection churn with no module, module at defaults, module
+             with an event listener, bpftrace counting sock:inet_sock_set_state;
+             runs interleaved, a fresh netns each
+  exhaustion P3: one client address -> one server ip:port over veth, per policy,
+             plus the "limit" (same load spread over many server ports)
+  precision  P4: TIME_WAIT lifetimes vs msl_ms, from the module (tracepoint
+             twctl:tw_expire and stats/lifetime_ms) and from /proc/net/tcp
+  memory     P5: tw_sock_TCP slab bytes per TIME_WAIT socket with and without
+             the module, the module's memory per netns
+--smoke: a short run of every part (the CI check of the harness), no timing
+goals. Progress goes to stderr as "# ..." lines."""
+import argparse
+import json
+import os
+import re
+import select
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "tests", "vm"))
+import twtest  # noqa: E402
+from twtest import Netns, sh  # noqa: E402
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--smoke", action="store_true")
+ap.add_argument("--ko", default=twtest.KO)
+ap.add_argument("--bench", required=True)
+ap.add_argument("--tool", default=twtest.TOOL)
+ap.add_argument("--out")
+ap.add_argument("--only", default="overhead,exhaustion,precision,memory")
+ap.add_argument("--reps", type=int, default=0, help="overhead: runs per config")
+args = ap.parse_args()
+SMOKE = args.smoke
+KO = args.ko
+BENCH = args.bench
+T_START = time.monotonic()
+
+
+def log(msg):
+    print(f"# [{time.monotonic() - T_START:6.1f}s] {msg}", file=sys.stderr,
+          flush=True)
+
+
+def loaded():
+    return os.path.isdir("/sys/module/twctl")
+
+
+def load():
+    if not loaded():
+        sh(f"insmod {KO}")
+
+
+def unload():
+    if loaded():
+        sh("rmmod twctl")
+
+
+def nswrite(ns, name, value):
+    with ns:
+        err = twtest.sysfs_write(name, str(value))
+    if err:
+        raise OSError(err, f"{name}={value}")
+
+
+def twbench(*a, timeout=600):
+    r = subprocess.run([BENCH, "-j", *map(str, a)], capture_output=True,
+                       text=True, timeout=timeout)
+    if r.returncode != 0:
+        raise RuntimeError(f"twbench {a}: {r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def slim(r):
+    """A twbench result without its bulky parts."""
+    return {k: v for k, v in r.items() if k not in ("series", "config", "tool")}
+
+
+_nsid = 0
+
+
+def fresh_ns(prefix="b"):
+    global _nsid
+    _nsid += 1
+    return Netns(f"{prefix}{_nsid}")
+
+
+def stats_of(ns):
+    return twtest.stats(ns)
+
+
+def tracefs():
+    if not os.path.exists("/sys/kernel/tracing/events"):
+        subprocess.run("mount -t tracefs none /sys/kernel/tracing", shell=True)
+    return "/sys/kernel/tracing"
+
+
+# --- P1/P2: overhead ----------------------------------------------------------
+
+BPF_PROG = ("BEGIN { printf(\"ready\\n\"); } "
+            "tracepoint:sock:inet_sock_set_state { @[args->newstate] = count(); }")
+
+
+class Bpftrace:
+    def __init__(self):
+        tracefs()
+        self.p = subprocess.Popen(["bpftrace", "-e", BPF_PROG],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        t0 = time.monotonic()
+        # "ready" comes from BEGIN, after the probes are attached; should its
+        # output sit in a pipe buffer, 90 s is more than attaching takes
+        buf = b""
+        fd = self.p.stdout.fileno()
+        while b"ready" not in buf and time.monotonic() - t0 < 90:
+            r, _, _ = select.select([fd], [], [], 1.0)
+            if r:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    raise RuntimeError("bpftrace exited: " + buf.decode(errors="replace"))
+                buf += chunk
+        self.ready_seen = b"ready" in buf
+        self.attach_s = time.monotonic() - t0
+        time.sleep(0.5)
+
+    def stop(self):
+        self.p.send_signal(signal.SIGINT)
+        out = self.p.communicate(timeout=120)[0].decode(errors="replace")
+        counts = {int(k): int(v) for k, v in re.findall(r"@\[(\d+)\]: (\d+)", out)}
+        return counts
+
+
+class Listener:
+    """`twctl monitor` in a netns: the module then builds and sends events."""
+
+    def __init__(self, ns):
+        self.p = subprocess.Popen(["ip", "netns", "exec", ns.name, args.tool,
+                                   "monitor"], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        time.sleep(0.3)
+        if self.p.poll() is not None:
+            raise RuntimeError("twctl monitor exited at once")
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait(timeout=30)
+
+
+def churn_run(cfg, n):
+    """One churn run of n connections in a fresh netns under config cfg."""
+    if cfg == "none":
+        unload()
+    else:
+        load()
+    ns = fresh_ns("o")
+    extra = {}
+    lis = bpf = None
+    try:
+        if cfg == "listener":
+            lis = Listener(ns)
+        if cfg == "bpftrace":
+            bpf = Bpftrace()
+            extra["bpftrace_attach_s"] = round(bpf.attach_s, 1)
+            extra["bpftrace_ready_seen"] = bpf.ready_seen
+        r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
+                    "--client-netns", ns.name)
+        if bpf:
+            counts = bpf.stop()
+            extra["tracepoint_hits"] = sum(counts.values())
+            extra["tracepoint_by_state"] = counts
+        if cfg != "none":
+            st = stats_of(ns)
+            with ns:
+                tr = open(f"{twtest.SYSFS}/stats/transitions").read()
+            extra["module_transitions"] = sum(int(x) for x in re.findall(r"\s(\d+)\s*$", tr, re.M))
+            extra["tw_created"] = st.get("tw_created", 0)
+            extra["events_dropped"] = st.get("events_dropped", 0)
+    finally:
+        if lis:
+            lis.stop()
+        ns.delete()
+    res = slim(r)
+    res.update(extra)
+    res["cfg"] = cfg
+    res["us_per_conn"] = r["elapsed_s"] / max(r["connections"], 1) * 1e6
+    res["cpu_us_per_conn"] = (r["cpu_s"]["user"] + r["cpu_s"]["sys"]) / max(r["connections"], 1) * 1e6
+    return res
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def overhead():
+    have_bpf = subprocess.run("command -v bpftrace", shell=True,
+                              capture_output=True).returncode == 0 and not SMOKE
+    n = 300 if SMOKE else 4000
+    reps = args.reps or (2 if SMOKE else 20)
+    bpf_reps = 1 if SMOKE else 6
+    cfgs = ["none", "defaults", "listener"]
+    runs = []
+    bpf_error = None
+    # warm-up (page cache of the binaries over 9p, slab caches)
+    for cfg in ("none", "defaults"):
+        churn_run(cfg, n // 4)
+    for rep in range(reps):
+        order = cfgs + (["bpftrace"] if have_bpf and rep < bpf_reps else [])
+        # A B C A B C ..., rotating the start so no config always comes first
+        order = order[rep % len(order):] + order[:rep % len(order)]
+        for cfg in order:
+            try:
+                r = churn_run(cfg, n)
+            except Exception as e:     # noqa: BLE001 - bpftrace may not run here
+                if cfg != "bpftrace":
+                    raise
+                log(f"bpftrace failed, no more bpftrace runs: {e}")
+                bpf_error = str(e)[-500:]
+                bpf_reps = 0
+                continue
+            r["rep"] = rep
+            runs.append(r)
+            log(f"overhead rep {rep} {cfg}: {r['rate']:.0f}/s "
+                f"{r['us_per_conn']:.0f} us/conn errors {r['errors_total']}")
+    unload()
+    summary = {}
+    for cfg in cfgs + ["bpftrace"]:
+        rs = [r for r in runs if r["cfg"] == cfg]
+        if not rs:
+            continue
+        rates = [r["rate"] for r in rs]
+        summary[cfg] = {
+            "runs": len(rs), "rate_median": med(rates), "rate_min": min(rates),
+            "rate_max": max(rates),
+            "us_per_conn_median": med([r["us_per_conn"] for r in rs]),
+            "cpu_us_per_conn_median": med([r["cpu_us_per_conn"] for r in rs]),
+            "errors": sum(r["errors_total"] for r in rs),
+        }
+    # paired ratios: each run against the "none" run of the same rep
+    base = {r["rep"]: r for r in runs if r["cfg"] == "none"}
+    for cfg in summary:
+        if cfg == "none":
+            continue
+        ratios = [base[r["rep"]]["us_per_conn"] / r["us_per_conn"]
+                  for r in runs if r["cfg"] == cfg and r["rep"] in base]
+        summary[cfg]["paired_rate_ratio_median"] = med(ratios)
+        summary[cfg]["paired_rate_ratio_min"] = min(ratios)
+        summary[cfg]["paired_rate_ratio_max"] = max(ratios)
+    hits = [r["tracepoint_hits"] / r["connections"] for r in runs if "tracepoint_hits" in r]
+    trans = [r["module_transitions"] / r["connections"] for r in runs
+             if r["cfg"] == "defaults" and r["connections"]]
+    return {"connections_per_run": n, "reps": reps, "bpftrace": have_bpf,
+            "bpftrace_error": bpf_error,
+            "runs": runs, "summary": summary,
+            "set_state_per_conn": med(hits),
+            "module_transitions_per_conn": med(trans)}
+
+
+# --- P3: port exhaustion ------------------------------------------------------
+
+CPORTS = (40000, 40199)
+NPORTS = CPORTS[1] - CPORTS[0] + 1
+SPORT = 5000
+
+
+def pair_run(tag, policy, dur, rate=0.0, server_ports=1):
+    p = twtest.Pair(tag, CPORTS)
+    try:
+        p.sysctl(f"net.ipv4.tcp_tw_reuse={policy.get('tw_reuse', 0)}")
+        if "msl_ms" in policy or "reuse" in policy:
+            load()
+            for k in ("msl_ms", "reuse", "reuse_delay_ms"):
+                if k in policy:
+                    nswrite(p.cl, k, policy[k])
+        a = ["-d", dur, "-i", 0.5, "-c", 1, "-l", f"{twtest.SERVER4}:{SPORT}",
+             "-P", server_ports, "-b", twtest.CLIENT4,
+             "--server-netns", p.sv.name, "--client-netns", p.cl.name]
+        if rate:
+            a += ["-R", rate]
+        r = twbench(*a)
+    finally:
+        p.delete()
+        unload()
+    return r
+
+
+def steady(r, skip):
+    """Mean success rate over the series after `skip` seconds."""
+    pts = [s for s in r["series"] if s[0] > skip]
+    if len(pts) < 2:
+        return r["rate"]
+    dt = pts[-1][0] - [s for s in r["series"] if s[0] <= skip][-1][0] \
+        if any(s[0] <= skip for s in r["series"]) else pts[-1][0]
+    return sum(s[1] for s in pts) / dt if dt > 0 else r["rate"]
+
+
+def exhaustion():
+    dur = 2 if SMOKE else 20
+    cases = [
+        ("stock_reuse0", "stock, tcp_tw_reuse=0", {"tw_reuse": 0}, 1),
+        ("stock_reuse1", "stock, tcp_tw_reuse=1", {"tw_reuse": 1}, 1),
+        ("twctl_msl500", "twctl msl 500 ms", {"tw_reuse": 0, "msl_ms": 500}, 1),
+        ("twctl_always", "twctl reuse always, delay 100 ms",
+         {"tw_reuse": 0, "reuse": "always", "reuse_delay_ms": 100}, 1),
+        ("limit", "limit: 1000 server ports (no TIME_WAIT collision)",
+         {"tw_reuse": 0}, 1000),
+    ]
+    out = {"client_ports": NPORTS, "duration_s": dur, "cases": []}
+    for i, (key, label, pol, sports) in enumerate(cases):
+        r = pair_run(f"x{i}", pol, dur, server_ports=sports)
+        st = steady(r, dur / 2)
+        log(f"exhaustion {key}: {r['rate']:.0f}/s overall, steady {st:.0f}/s, "
+            f"errors {r['errors']}")
+        case = {"key": key, "label": label, "policy": pol, "server_ports": sports,
+                "unpaced": slim(r), "series": r["series"], "steady_rate": st}
+        case["paced"] = []
+        if r["errors_total"] == 0:
+            # no error even unpaced: it sustains what the CPU gives
+            case["zero_error_rate"] = r["rate"]
+            out["cases"].append(case)
+            continue
+        if SMOKE and key != "twctl_msl500":
+            out["cases"].append(case)
+            continue
+        # the highest rate it sustains without EADDRNOTAVAIL: paced runs
+        if key == "stock_reuse0":
+            # 60 s TIME_WAIT: NPORTS per 60 s at best; check 90 % of it over
+            # more than one TIME_WAIT length
+            tries = [0.9 * NPORTS / 60.0]
+            pdur = 3 if SMOKE else 75
+        else:
+            tries = [0.9 * st, 0.6 * st]
+            pdur = 1.5 if SMOKE else 15
+        for rate in tries:
+            if rate <= 0:
+                continue
+            pr = pair_run(f"y{i}", pol, pdur, rate=rate, server_ports=sports)
+            errs = pr["errors"].get("EADDRNOTAVAIL", 0)
+            case["paced"].append({"target": rate, **slim(pr)})
+            log(f"exhaustion {key} paced {rate:.1f}/s: {pr['rate']:.1f}/s, "
+                f"EADDRNOTAVAIL {errs}")
+            if pr["errors_total"] == 0:
+                case["zero_error_rate"] = pr["rate"]
+                break
+        out["cases"].append(case)
+    return out
+
+
+# --- P4: precision -------------------------------------------------------------
+
+def tw_entries(path):
+    """Local/remote (hex) pairs of TIME_WAIT entries in a /proc/net/tcp."""
+    s = set()
+    with open(path) as f:
+        next(f)
+        for line in f:
+            c = line.split()
+            if c[3] == "06":
+                s.add((c[1], c[2]))
+    return s
+
+
+def hexep(ip, port):
+    return f"{twtest._hexaddr(ip, socket.AF_INET)}:{port:04X}"
+
+
+def precision():
+    msls = [50, 500] if SMOKE else [50, 500, 5000, 30000]
+    per = 5 if SMOKE else 20
+    load()
+    tr = tracefs()
+    with open(f"{tr}/events/twctl/tw_expire/enable", "w") as f:
+        f.write("1")
+    with open(f"{tr}/trace", "w") as f:
+        f.write("")
+    spaces, socks = [], []
+    for msl in msls:
+        ns = fresh_ns("p")
+        nswrite(ns, "msl_ms", msl)
+        spaces.append((msl, ns))
+    # create the TIME_WAITs, interleaved across the MSLs
+    for k in range(per):
+        for msl, ns in spaces:
+            with ns:
+                caddr, saddr, t0 = twtest.active_close()
+            t1 = time.monotonic()   # the TIME_WAIT was armed in [t0, t1]
+            socks.append({"msl": msl, "ns": ns,
+                          "key": (hexep(*caddr), hexep(*saddr)), "cport": caddr[1],
+                          "t0": t0, "t1": t1, "last_seen": t1, "gone": None})
+    pending = list(socks)
+    deadline = time.monotonic() + 2 * max(msls) / 1000 + 30
+    polls = 0
+    while pending and time.monotonic() < deadline:
+        # poll only the netns whose sockets are near their end
+        now = time.monotonic()
+        due = {s["ns"].name: s["ns"] for s in pending
+               if now >= s["t0"] + 2 * s["msl"] / 1000 - 0.2}
+        if not due:
+            time.sleep(0.05)
+            continue
+        for ns in due.values():
+            with ns:
+                seen = tw_entries("/proc/self/net/tcp")
+            t = time.monotonic()
+            polls += 1
+            for s in [s for s in pending if s["ns"] is ns]:
+                if s["key"] in seen:
+                    s["last_seen"] = t
+                else:
+                    s["gone"] = t
+                    pending.remove(s)
+    with open(f"{tr}/events/twctl/tw_expire/enable", "w") as f:
+        f.write("0")
+    trace = open(f"{tr}/trace").read()
+    # module view: tw_expire events (sport, ms) and the histograms
+    mod = {}
+    for m in re.finditer(r"tw_expire: netns=\d+ family=2 sport=(\d+) dport=(\d+) kind=(\d+) ms=(\d+)", trace):
+        mod[int(m.group(1))] = (int(m.group(3)), int(m.group(4)))
+    results = []
+    for msl, ns in spaces:
+        with ns:
+            hist = open(f"{twtest.SYSFS}/stats/lifetime_ms").read().split("\n")
+        hist = [tuple(map(int, line.split())) for line in hist if line.strip()]
+        rows = [s for s in socks if s["msl"] == msl]
+        conf = 2 * msl / 1000.0
+        jiffy = twtest.JIFFY
+        obs_lo = [s["last_seen"] - s["t1"] for s in rows if s["gone"]]
+        obs_hi = [s["gone"] - s["t0"] for s in rows if s["gone"]]
+        mod_ms = [mod[s["cport"]][1] for s in rows if s["cport"] in mod]
+        results.append({
+            "msl_ms": msl, "configured_s": conf, "sockets": len(rows),
+            "observed_gone": len(obs_hi),
+            "observer_lower_s": {"min": min(obs_lo, default=None), "max": max(obs_lo, default=None)},
+            "observer_upper_s": {"min": min(obs_hi, default=None), "max": max(obs_hi, default=None),
+                                 "median": med(obs_hi)},
+            "module_ms": {"n": len(mod_ms), "min": min(mod_ms, default=None),
+                          "max": max(mod_ms, default=None)},
+            "module_hist": [h for h in hist if h[1]],
+            # never shorter: even the upper bound of a lifetime must reach it
+            "shorter_seen": any(u < conf - 1e-9 for u in obs_hi) or any(
+                m < 2 * msl for m in mod_ms),
+            "limit_s": conf * 1.02 + jiffy,
+            "longer_than_limit_module": sum(m / 1000 > conf * 1.02 + jiffy for m in mod_ms),
+            "longer_than_limit_observer_lower": sum(x > conf * 1.02 + jiffy for x in obs_lo),
+        })
+        log(f"precision msl {msl}: module {results[-1]['module_ms']}, observer "
+            f"upper {results[-1]['observer_upper_s']}")
+        ns.delete()
+    unload()
+    return {"per_msl": per, "polls": polls, "results": results}
+
+
+# --- P5: memory -------------------------------------------------------------------
+
+def slab(name):
+    with open("/proc/slabinfo") as f:
+        for line in f:
+            c = line.split()
+            if c[0] == name:
+                # active_objs num_objs objsize objperslab pagesperslab
+                return {"active": int(c[1]), "num": int(c[2]), "objsize": int(c[3]),
+                        "per_slab": int(c[4]), "pages_per_slab": int(c[5]),
+                        "slabs": int(line.split(":")[2].split()[1])}
+    return None
+
+
+def meminfo():
+    d = {}
+    for line in open("/proc/meminfo"):
+        k, v = line.split(":")
+        d[k] = int(v.split()[0])
+    return d
+
+
+def drop_caches():
+    with open("/proc/sys/vm/drop_caches", "w") as f:
+        f.write("3")
+
+
+def tw_memory(with_module, n):
+    if with_module:
+        load()
+    else:
+        unload()
+    ns = fresh_ns("m")
+    srv = twtest.listener(ns, "127.0.0.1", socket.AF_INET)
+    time.sleep(0.5)
+    before = slab("tw_sock_TCP")
+    with ns:
+        for _ in range(n):
+            c = socket.socket()
+            c.connect(srv.getsockname())
+            conn, _ = srv.accept()
+            c.close()
+            conn.recv(1)
+            conn.close()
+    after = slab("tw_sock_TCP")
+    srv.close()
+    ns.delete()
+    pages = (after["slabs"] - before["slabs"]) * after["pages_per_slab"]
+    return {"tw_sockets": n, "objsize": after["objsize"],
+            "active_delta": after["active"] - before["active"],
+            "bytes_per_tw_slab_pages": pages * 4096 / n}
+
+
+def netns_memory(with_module, n):
+    if with_module:
+        load()
+    else:
+        unload()
+    drop_caches()
+    time.sleep(0.5)
+    m0 = meminfo()
+    names = []
+    for i in range(n):
+        name = f"mm{i}"
+        sh(f"ip netns add {name}")
+        names.append(name)
+    time.sleep(0.5)
+    m1 = meminfo()
+    for name in names:
+        sh(f"ip netns del {name}")
+    time.sleep(2)
+    return {k: (m1[k] - m0[k]) / n for k in ("Slab", "Percpu", "MemAvailable")}
+
+
+def memory():
+    n_tw = 300 if SMOKE else 3000
+    n_ns = 5 if SMOKE else 40
+    res = {"tw_without": tw_memory(False, n_tw), "tw_with": tw_memory(True, n_tw)}
+    load()
+    mods = open("/proc/modules").read()
+    m = re.search(r"^twctl (\d+)", mods, re.M)
+    res["module_core_bytes"] = int(m.group(1)) if m else None
+    rounds = 1 if SMOKE else 3
+    wo, wi = [], []
+    for _ in range(rounds):
+        wo.append(netns_memory(False, n_ns))
+        wi.append(netns_memory(True, n_ns))
+    unload()
+    res["netns_count"] = n_ns
+    res["netns_kb_without"] = {k: med([x[k] for x in wo]) for k in wo[0]}
+    res["netns_kb_with"] = {k: med([x[k] for x in wi]) for k in wi[0]}
+    res["module_kb_per_netns"] = {k: res["netns_kb_with"][k] - res["netns_kb_without"][k]
+                                  for k in ("Slab", "Percpu")}
+    log(f"memory: {res['tw_without']} / {res['tw_with']}; per netns {res['module_kb_per_netns']}")
+    return res
+
+
+# --- main --------------------------------------------------------------------------
+
+doc = {"smoke": SMOKE, "kernel": os.uname().release,
+       "cpus": os.cpu_count(), "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+for line in open("/proc/cpuinfo"):
+    if line.startswith("model name"):
+        doc["cpu_model"] = line.split(":", 1)[1].strip()
+        break
+unload()
+for part in args.only.split(","):
+    t0 = time.monotonic()
+    log(f"{part} ...")
+    doc[part] = {"main": overhead, "overhead": overhead, "exhaustion": exhaustion,
+                 "precision": precision, "memory": memory}[part]()
+    doc[part]["wall_s"] = round(time.monotonic() - t0, 1)
+doc["wall_s"] = round(time.monotonic() - T_START, 1)
+text = json.dumps(doc, indent=1, default=str)
+if args.out:
+    with open(args.out + ".tmp", "w") as f:
+        f.write(text)
+    os.rename(args.out + ".tmp", args.out)
+else:
+    print(text)
+log("done")

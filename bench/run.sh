@@ -1,0 +1,97 @@
+#!/bin/bash
+# make bench: the twctl benchmarks (docs/BENCHMARKS.md), one VM boot per
+# kernel, then the report.
+#
+#   bench/run.sh [--smoke] [--kernels "61 612"] [--results DIR] [--no-report]
+#
+# The module is built from the committed sources (git HEAD, exported into
+# build/bench/src), so the numbers belong to a commit. Raw results:
+# DIR/<kernel>.json (default bench/results); the report: docs/BENCHMARKS.md
+# and docs/bench-exhaustion.png (not with --smoke, which writes its report
+# next to its results in build/bench/smoke). Needs bpftrace and gnuplot-nox
+# (installed with apt when missing; --smoke needs neither).
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+. tests/lib/kernels.sh
+. tests/lib/build.sh
+
+smoke= kernels="61" results= report=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--smoke) smoke=1 ;;
+	--kernels) kernels=$2; shift ;;
+	--results) results=$2; shift ;;
+	--no-report) report= ;;
+	*) sed -n '2,12p' "$0"; exit 2 ;;
+	esac
+	shift
+done
+[ -n "$results" ] || results=$([ -n "$smoke" ] && echo build/bench/smoke || echo bench/results)
+mkdir -p "$results"
+results=$(cd "$results" && pwd)
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+if [ -z "$smoke" ]; then
+	missing=()
+	for p in bpftrace gnuplot-nox; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "bench: installing ${missing[*]}"
+		sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends "${missing[@]}" >/dev/null
+	fi
+fi
+resolve_kernels
+
+# The committed module sources, built per kernel like make check does.
+src=$repo/build/bench/src
+rm -rf "$src"
+mkdir -p "$src"
+git archive HEAD Kbuild module scripts VERSION | tar -x -C "$src"
+commit=$(git rev-parse --short HEAD)
+make -s -C tools twctl twbench >/dev/null
+
+for sel in $kernels; do
+	case $sel in
+	61) k=$K61 kdir=/lib/modules/$K61/build ;;
+	612) k=$K612 kdir=/lib/modules/$K612/build ;;
+	*) echo "bench: unknown kernel '$sel' (61, 612)" >&2; exit 2 ;;
+	esac
+	(repo=$src; build_module "$k" "$kdir") >/dev/null ||
+		{ echo "bench: module build for $k failed" >&2; exit 1; }
+	vm=$repo/build/bench/vm-$k
+	mkdir -p "$vm"
+	rm -f "$vm/bench.json"
+	echo "bench: $k (commit $commit) ..."
+	t0=$(date +%s)
+	rc=0
+	tests/vm/run-vm.sh -t "$([ -n "$smoke" ] && echo 600 || echo 2700)" -o "$vm" "$k" \
+		bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
+		--bench "$repo/tools/twbench" --tool "$repo/tools/twctl" \
+		--out /tmp/twctl-out/bench.json || rc=$?
+	t1=$(date +%s)
+	if [ $rc -ne 0 ] || [ ! -f "$vm/bench.json" ]; then
+		echo "bench: the guest run on $k failed (exit $rc); see $vm/output" >&2
+		exit 1
+	fi
+	python3 - "$vm/bench.json" "$results/$k.json" "$commit" "$((t1 - t0))" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+d["commit"] = sys.argv[3]
+d["vm_wall_s"] = int(sys.argv[4])
+json.dump(d, open(sys.argv[2], "w"), indent=1)
+PY
+	echo "bench: $k done in $((t1 - t0)) s -> $results/$k.json"
+done
+
+if [ -n "$report" ]; then
+	if [ -n "$smoke" ]; then
+		python3 bench/report.py --results "$results" --doc "$results/BENCHMARKS.md" \
+			--png "$results/bench-exhaustion.png"
+	else
+		python3 bench/report.py --results "$results" --doc docs/BENCHMARKS.md \
+			--png docs/bench-exhaustion.png
+	fi
+fi
