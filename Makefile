@@ -15,7 +15,7 @@ DKMS_SRC = $(DESTDIR)/usr/src/twctl-$(VERSION)
 
 .PHONY: all module tool clean deps check demo kunit style sparse \
 	install module-install tool-install dkms-install uninstall \
-	module-uninstall tool-uninstall print-version help
+	module-uninstall tool-uninstall print-version help bench
 
 all: module tool
 
@@ -26,6 +26,7 @@ help:
 	@echo "make demo       boot a test kernel in QEMU and show TIME_WAIT before/after tuning"
 	@echo "make check      every test (installs its dependencies with apt)"
 	@echo "make kunit      KUnit suites in our debug kernel (built once, cached)"
+	@echo "make bench      benchmarks in QEMU (BENCH_KERNELS=\"61 612\"), writes docs/BENCHMARKS.md"
 	@echo "make deps       install build and test dependencies, fetch test kernels"
 	@echo "make style      checkpatch.pl on the module sources"
 	@echo "make install    install module (+depmod) and tool; DESTDIR, PREFIX honoured"
@@ -55,6 +56,11 @@ demo:
 
 kunit:
 	bash tests/kunit/run.sh
+
+# Benchmarks, not tests: see docs/BENCHMARKS.md (about 20 min per kernel).
+BENCH_KERNELS ?= 61 612
+bench:
+	bash bench/run.sh --kernels "$(BENCH_KERNELS)"
 
 style:
 	@bash -c 'repo=$(CURDIR); . tests/lib/kernels.sh; . tests/lib/build.sh; run_checkpatch && echo "checkpatch: clean"'

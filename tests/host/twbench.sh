@@ -12,6 +12,7 @@ bench=$tools/twbench
 failed=0
 tmp=$(mktemp -d)
 pids=()
+# shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done

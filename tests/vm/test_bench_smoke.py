@@ -1,0 +1,86 @@
+"""Smoke run of the benchmark harness (bench/guest.py --smoke, about 2 min of
+guest time): every part runs and produces well-formed, plausible results.
+No timing goal is checked here; `make bench` measures them."""
+# kernels: 61
+import json
+import os
+import subprocess
+
+from twtest import KO, TOOL, diag, done, ok
+
+REPO = os.environ.get("TWCTL_REPO", "")
+OUT = "/tmp/bench-smoke.json"
+
+r = subprocess.run(["python3", f"{REPO}/bench/guest.py", "--smoke", "--ko", KO,
+                    "--bench", f"{REPO}/tools/twbench", "--tool", TOOL, "--out", OUT],
+                   capture_output=True, text=True, timeout=600)
+for line in r.stderr.splitlines()[-40:]:
+    diag(line.lstrip("# "))
+ok(r.returncode == 0 and os.path.exists(OUT), "bench/guest.py --smoke completes",
+   f"exit {r.returncode}")
+try:
+    d = json.load(open(OUT))
+except (OSError, ValueError) as e:
+    d = {}
+    diag(f"no results: {e}")
+ok(all(p in d for p in ("overhead", "exhaustion", "precision", "memory")),
+   "the results have every part (overhead, exhaustion, precision, memory)")
+diag(f"guest time {d.get('wall_s')} s")
+
+# --- overhead -------------------------------------------------------------------
+ov = d.get("overhead", {})
+sm = ov.get("summary", {})
+ok(set(sm) >= {"none", "defaults", "listener"} and all(
+    sm[c]["runs"] == ov["reps"] and sm[c]["rate_min"] > 0 and sm[c]["errors"] == 0
+    for c in ("none", "defaults", "listener")),
+   "overhead: every config ran each rep, nonzero rates, no connection error", str(sm)[:300])
+runs = ov.get("runs", [])
+ok(runs and all(x["connections"] == ov["connections_per_run"] for x in runs),
+   "overhead: each run made its full count of connections")
+ok(all(x.get("module_transitions", 0) >= 4 * x["connections"]
+       for x in runs if x["cfg"] in ("defaults", "listener")) and runs,
+   "overhead: the module counted the churn (>= 4 transitions per connection)")
+ok(all("paired_rate_ratio_median" in sm[c] for c in ("defaults", "listener") if c in sm),
+   "overhead: paired ratios against the no-module runs are computed")
+
+# --- port exhaustion ---------------------------------------------------------------
+ex = d.get("exhaustion", {})
+cases = {c["key"]: c for c in ex.get("cases", [])}
+ok(set(cases) == {"stock_reuse0", "stock_reuse1", "twctl_msl500", "twctl_always", "limit"},
+   "exhaustion: the five cases ran", str(list(cases)))
+ok(cases and all(c["series"] and sum(s[1] for s in c["series"]) == c["unpaced"]["connections"]
+                 for c in cases.values()),
+   "exhaustion: each time series adds up to the run's connections")
+c0 = cases.get("stock_reuse0", {}).get("unpaced", {})
+ok(c0.get("connections") == ex.get("client_ports") and
+   c0.get("errors", {}).get("EADDRNOTAVAIL", 0) > 0,
+   "exhaustion: stock tcp_tw_reuse=0 uses each client port once, then EADDRNOTAVAIL",
+   str(c0)[:300])
+lim = cases.get("limit", {}).get("unpaced", {})
+ok(lim.get("errors_total") == 0 and lim.get("connections", 0) > ex.get("client_ports", 0),
+   "exhaustion: the many-server-ports limit run has no error and outlasts the port range",
+   str(lim)[:300])
+m5 = cases.get("twctl_msl500", {})
+ok(m5.get("zero_error_rate", 0) > 0 and m5["paced"][-1]["errors_total"] == 0,
+   "exhaustion: msl 500 ms, a paced run without EADDRNOTAVAIL", str(m5.get("paced"))[:300])
+
+# --- precision ---------------------------------------------------------------------
+pr = d.get("precision", {}).get("results", [])
+ok([x["msl_ms"] for x in pr] == [50, 500], "precision: MSL 50 and 500 ms measured")
+for x in pr:
+    ok(x["observed_gone"] == x["sockets"] and x["module_ms"]["n"] == x["sockets"] and
+       x["module_hist"],
+       f"precision msl {x['msl_ms']}: every TIME_WAIT seen ending by /proc/net/tcp, "
+       "the module's tracepoint and histogram", json.dumps(x)[:300])
+    ok(x["observer_upper_s"]["max"] is not None and
+       x["observer_upper_s"]["max"] < x["configured_s"] + 2.0,
+       f"precision msl {x['msl_ms']}: lifetimes near 2 x MSL (plausibility, not the goal)",
+       json.dumps(x["observer_upper_s"]))
+
+# --- memory ------------------------------------------------------------------------
+me = d.get("memory", {})
+ok(me.get("tw_with", {}).get("objsize", 0) > 0 and me.get("module_core_bytes", 0) > 0 and
+   "module_kb_per_netns" in me,
+   "memory: tw_sock_TCP object size, module size and per-netns figures present",
+   str(me)[:300])
+done()
