@@ -155,12 +155,20 @@ class Listener:
         self.p.wait(timeout=30)
 
 
+KPROBES_ENABLED = "/sys/kernel/debug/kprobes/enabled"
+
+
 def churn_run(cfg, n):
     """One churn run of n connections in a fresh netns under config cfg."""
     if cfg == "none":
         unload()
     else:
         load()
+    kp_off = cfg == "tracepoint_only"
+    if kp_off:
+        # diagnosis: every kprobe disarmed (debugfs), the tracepoint probe stays
+        with open(KPROBES_ENABLED, "w") as f:
+            f.write("0")
     ns = fresh_ns("o")
     extra = {}
     lis = bpf = None
@@ -187,6 +195,9 @@ def churn_run(cfg, n):
     finally:
         if lis:
             lis.stop()
+        if kp_off:
+            with open(KPROBES_ENABLED, "w") as f:
+                f.write("1")
         ns.delete()
     res = slim(r)
     res.update(extra)
@@ -207,6 +218,8 @@ def overhead():
     reps = args.reps or (2 if SMOKE else 20)
     bpf_reps = 1 if SMOKE else 6
     cfgs = ["none", "defaults", "listener"]
+    if not SMOKE and os.path.exists(KPROBES_ENABLED):
+        cfgs.append("tracepoint_only")
     runs = []
     bpf_error = None
     # warm-up (page cache of the binaries over 9p, slab caches)
@@ -230,10 +243,18 @@ def overhead():
             runs.append(r)
             log(f"overhead rep {rep} {cfg}: {r['rate']:.0f}/s "
                 f"{r['us_per_conn']:.0f} us/conn errors {r['errors_total']}")
+    # how each probe is armed: [FTRACE] (cheap) or a breakpoint (int3, costly)
+    load()
+    try:
+        kp_list = open("/sys/kernel/debug/kprobes/list").read()
+    except OSError as e:
+        kp_list = f"unreadable: {e}"
     unload()
     summary = {}
     for cfg in cfgs + ["bpftrace"]:
         rs = [r for r in runs if r["cfg"] == cfg]
+        if cfg == "tracepoint_only" and not rs:
+            continue
         if not rs:
             continue
         rates = [r["rate"] for r in rs]
@@ -258,7 +279,7 @@ def overhead():
     trans = [r["module_transitions"] / r["connections"] for r in runs
              if r["cfg"] == "defaults" and r["connections"]]
     return {"connections_per_run": n, "reps": reps, "bpftrace": have_bpf,
-            "bpftrace_error": bpf_error,
+            "bpftrace_error": bpf_error, "kprobes_list": kp_list,
             "runs": runs, "summary": summary,
             "set_state_per_conn": med(hits),
             "module_transitions_per_conn": med(trans)}

@@ -94,7 +94,13 @@ w("Sequential loopback churn (`twbench -n N -c 1`: connect, close by the client,
   "no listener), **listener** (same plus `twctl monitor` joined to the events "
   "group in that netns, output to /dev/null), **bpftrace** (no module; "
   "`bpftrace -e 'tracepoint:sock:inet_sock_set_state { @[args->newstate] = count(); }'`, "
-  "what a user would run instead to count close-path states). Runs interleave "
+  "what a user would run instead to count close-path states), and, where the "
+  "table has it, **tracepoint_only** (a diagnosis, not a mode: the module loaded "
+  "with every kprobe disarmed through `/sys/kernel/debug/kprobes/enabled`, so "
+  "only its `inet_sock_set_state` probe runs). The module has no switch for its "
+  "counters or its event group: \"every counter and the event group active, no "
+  "listener\" *is* the defaults config (events are only built for a listener). "
+  "Runs interleave "
   "A B C D, rotating the starting config each round. *Paired ratio* = the "
   "rate of a run / the rate of the no-module run of the same round; overhead = "
   "1 - ratio.\n")
@@ -109,7 +115,7 @@ for d in docs:
     w("|---|---|---|---|---|---|---|---|---|---|---|")
     runs = ov["runs"]
     base = {r["rep"]: r for r in runs if r["cfg"] == "none"}
-    for cfg in ("none", "defaults", "listener", "bpftrace"):
+    for cfg in ("none", "defaults", "listener", "tracepoint_only", "bpftrace"):
         if cfg not in sm:
             continue
         s = sm[cfg]
@@ -143,10 +149,11 @@ for d in docs:
           f"connection, median {dmed:+.1f} us (IQR {dq1:+.1f}..{dq3:+.1f} us) on a "
           f"base of {none_us:.0f} us per connection, over {nconn} connections.")
         if hits:
-            ev = hits + 2   # + the kprobes every connection hits: __inet_twsk_schedule, inet_twsk_alloc (return)
+            ev = hits + 3   # + the probes every connection hits: tcp_time_wait, inet_twsk_alloc (kretprobe), __inet_twsk_schedule
             w(f" Each connection fires `inet_sock_set_state` {hits:.1f} times "
-              f"(counted by bpftrace) and two of twctl's kprobes (`__inet_twsk_schedule`, "
-              f"the return of `inet_twsk_alloc`), i.e. about {ev:.0f} hook calls; the module "
+              f"(counted by bpftrace) and three of twctl's probes (`tcp_time_wait`, "
+              f"`inet_twsk_alloc` with its return, `__inet_twsk_schedule`), i.e. about "
+              f"{ev:.0f} hook calls; the module "
               f"counted {f1(trans)} close-path transitions per connection. That puts the "
               f"cost of one hook call at {dmed / ev * 1000:+.0f} ns median "
               f"(IQR {dq1 / ev * 1000:+.0f}..{dq3 / ev * 1000:+.0f} ns) under TCG.")
