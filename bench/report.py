@@ -9,6 +9,7 @@ import argparse
 import glob
 import json
 import os
+import re
 import statistics
 import subprocess
 import tempfile
@@ -237,31 +238,34 @@ for d in docs:
 
 if series_files:
     png = os.path.abspath(a.png)
+    kernels = sorted({k for k, _, _ in series_files})
     with tempfile.TemporaryDirectory() as tmp:
-        plots = []
-        kernels = sorted({k for k, _, _ in series_files})
-        for i, (k, label, ser) in enumerate(series_files):
-            fn = os.path.join(tmp, f"s{i}.dat")
-            with open(fn, "w") as f:
-                prev = 0.0
-                for t, ok, _err in ser:
-                    dt = t - prev
-                    if dt > 0.05:
-                        f.write(f"{t:.3f} {ok / dt:.2f}\n")
-                    prev = t
-            ktag = f"{k}: " if len(kernels) > 1 else ""
-            plots.append(f"'{fn}' using 1:2 with linespoints title '{ktag}{label}'")
-        script = (
-            "set terminal pngcairo size 1100,650 font ',10'\n"
-            f"set output '{png}'\n"
-            "set title 'Port exhaustion: 1 client address, 200 ports -> 1 server ip:port over veth (QEMU TCG, 1 vCPU)'\n"
-            "set xlabel 'time (s)'\nset ylabel 'successful connections/s (0.5 s bins)'\n"
-            "set logscale y\nset yrange [0.5:*]\nset key outside right top\nset grid\n"
-            "plot " + ", \\\n  ".join(plots) + "\n")
+        script = ("set terminal pngcairo noenhanced size 1000,%d font ',10'\n" % (480 * len(kernels)) +
+                  f"set output '{png}'\n"
+                  f"set multiplot layout {len(kernels)},1\n"
+                  "set xlabel 'time (s)'\nset ylabel 'successful connections/s (0.5 s bins)'\n"
+                  "set yrange [0:*]\nset key outside below\nset grid\n")
+        for k in kernels:
+            plots = []
+            for i, (kk, label, ser) in enumerate(series_files):
+                if kk != k:
+                    continue
+                fn = os.path.join(tmp, f"s{i}.dat")
+                with open(fn, "w") as f:
+                    prev = 0.0
+                    for t, ok, _err in ser:
+                        dt = t - prev
+                        if dt > 0.05:
+                            f.write(f"{t:.3f} {ok / dt:.2f}\n")
+                        prev = t
+                plots.append(f"'{fn}' using 1:2 with linespoints title '{label}'")
+            script += (f"set title 'Port exhaustion on {k}: 1 client address, 200 ports -> "
+                       "1 server ip:port over veth (QEMU TCG, 1 vCPU)'\n"
+                       "plot " + ", \\\n  ".join(plots) + "\n")
+        script += "unset multiplot\n"
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
     w(f"![successful connections/s over time per case](./{os.path.basename(a.png)})\n")
-    w("(Points at 0 connections/s are off the log scale: those stretches are the "
-      "ones where every connect() failed with EADDRNOTAVAIL.)\n")
+    w("(At 0 connections/s every connect() failed with EADDRNOTAVAIL.)\n")
 
 # --- P4 ---------------------------------------------------------------------------
 w("## P4: TIME_WAIT precision (goal: never shorter than 2 x MSL, at most 1 jiffy + 2 % longer)\n")
@@ -326,12 +330,37 @@ for d in docs:
       f"{kn['Percpu']:.2f} kB without, {kw['Percpu']:.2f} kB with; the module's share "
       f"{me['module_kb_per_netns']['Slab']:+.1f} kB slab, {me['module_kb_per_netns']['Percpu']:+.2f} kB "
       "per-CPU (1 vCPU).\n")
+    ko = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bench",
+                      "src", "build", d["kernel"], "twctl.ko")
+    sizes = {}
+    for st in ("twctl_pernet", "twctl_stats", "twctl_snap"):
+        r = subprocess.run(["pahole", "-C", st, ko], capture_output=True, text=True) \
+            if os.path.exists(ko) else None
+        m = re.search(r"/\* size: (\d+),", r.stdout) if r and r.returncode == 0 else None
+        if m:
+            sizes[st] = int(m.group(1))
+    if len(sizes) == 3:
+        def kmalloc(n):
+            return next(c for c in (8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192)
+                        if c >= n)
+        fixed = kmalloc(sizes["twctl_pernet"]) + kmalloc(sizes["twctl_snap"])
+        w(f"Exact, from the module's structures (`pahole` on the built twctl.ko): per netns "
+          f"`struct twctl_pernet` {sizes['twctl_pernet']} bytes (the netns core's "
+          f"`net_generic` allocation, kmalloc-{kmalloc(sizes['twctl_pernet'])}), the policy "
+          f"snapshot `struct twctl_snap` {sizes['twctl_snap']} bytes (kmalloc-"
+          f"{kmalloc(sizes['twctl_snap'])}) and per-CPU counters `struct twctl_stats` "
+          f"{sizes['twctl_stats']} bytes per possible CPU: **{fixed} + {sizes['twctl_stats']} x CPUs "
+          f"bytes per netns** ({(fixed + sizes['twctl_stats']) / 1024:.1f} KiB with 1 CPU, "
+          f"{(fixed + 64 * sizes['twctl_stats']) / 1024:.1f} KiB with 64). Nothing per socket.\n")
+        exact = f"; exactly {fixed} + {sizes['twctl_stats']} x CPUs bytes per netns by its structures"
+    else:
+        exact = ""
     same = a0["objsize"] == a1["objsize"]
     verdicts.append(f"P5 on {d['kernel']}: tw_sock_TCP objects {a0['objsize']} bytes without and "
                     f"{a1['objsize']} with the module ({'no per-socket cost' if same else 'DIFFERENT'}); "
                     f"module per netns {me['module_kb_per_netns']['Slab']:+.1f} kB slab + "
                     f"{me['module_kb_per_netns']['Percpu']:+.2f} kB per-CPU (meminfo difference; "
-                    "see the noise note)")
+                    f"see the noise note){exact}")
 
 summary = ["## Summary: the goals\n"] + [f"- {v}" for v in verdicts] + [""]
 notes_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
