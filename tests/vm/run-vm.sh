@@ -101,6 +101,14 @@ esac
 # QEMU 7.2 on the 6.12 kernel; TWCTL_VM_SMP overrides.
 if [ "${accel[0]}" = -enable-kvm ]; then smp=${TWCTL_VM_SMP:-2}; else smp=${TWCTL_VM_SMP:-1}; fi
 
+# One guest at a time on this host: two emulated guests starve each other
+# into RCU stall reports and timing failures. TWCTL_VM_LOCK=0 opts out.
+if [ "${TWCTL_VM_LOCK:-1}" != 0 ]; then
+	mkdir -p "$TWCTL_CACHE"
+	exec 9>"$TWCTL_CACHE/vm.lock"
+	flock 9
+fi
+
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m 2048 -smp "$smp" \
 	-display none -monitor none -no-reboot \
