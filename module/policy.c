@@ -67,7 +67,12 @@ int twctl_parse_u32(const char *buf, size_t len, u32 *out)
 
 	if (len && buf[len - 1] == '\n')
 		len--;
-	if (!len)
+	/*
+	 * kernfs hands a store at most one page of a longer write(2), so a
+	 * long run of leading zeros could be cut to look like a valid number;
+	 * no value a knob takes is written that long.
+	 */
+	if (!len || len > TWCTL_NUM_MAX_LEN)
 		return -EINVAL;
 	for (i = 0; i < len; i++)
 		if (buf[i] < '0' || buf[i] > '9')

@@ -31,6 +31,9 @@ int twctl_policy_apply(const struct twctl_policy *cur,
 		       const struct twctl_policy_patch *patch,
 		       struct twctl_policy *out);
 
+/* Longest decimal input accepted (leading zeros included). */
+#define TWCTL_NUM_MAX_LEN	64
+
 int twctl_parse_u32(const char *buf, size_t len, u32 *out);
 int twctl_parse_ranged(const char *buf, size_t len, u32 min, u32 max, u32 *out);
 int twctl_parse_reuse(const char *buf, size_t len, u32 *out);

@@ -134,6 +134,30 @@ static void twctl_test_parse_uses_len(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf, 0, &v), -EINVAL);
 }
 
+/* A page of leading zeros, cut by kernfs, must not read as a number. */
+static void twctl_test_parse_long_input(struct kunit *test)
+{
+	char *buf = kunit_kzalloc(test, 4096, GFP_KERNEL);
+	u32 v = 7;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	memset(buf, '0', 4096);
+	memcpy(buf + 4093, "100", 3);
+	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf, 4096, &v), -EINVAL);
+	KUNIT_EXPECT_EQ(test, twctl_parse_ranged(buf, 4096, 1, 600000, &v),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, v, 7U);
+	/* The longest accepted input, and one more character. */
+	memcpy(buf + TWCTL_NUM_MAX_LEN - 3, "100", 3);
+	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf, TWCTL_NUM_MAX_LEN, &v), 0);
+	KUNIT_EXPECT_EQ(test, v, 100U);
+	buf[TWCTL_NUM_MAX_LEN] = '\n';
+	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf, TWCTL_NUM_MAX_LEN + 1, &v),
+			0);
+	KUNIT_EXPECT_EQ(test, twctl_parse_u32(buf + 1, TWCTL_NUM_MAX_LEN + 1,
+					      &v), -EINVAL);
+}
+
 static void twctl_test_parse_ranged(struct kunit *test)
 {
 	u32 v = 7;
@@ -346,6 +370,7 @@ static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_tw_timeo),
 	KUNIT_CASE(twctl_test_parse_u32),
 	KUNIT_CASE(twctl_test_parse_uses_len),
+	KUNIT_CASE(twctl_test_parse_long_input),
 	KUNIT_CASE(twctl_test_parse_ranged),
 	KUNIT_CASE(twctl_test_validate),
 	KUNIT_CASE(twctl_test_apply),

@@ -135,6 +135,8 @@ bad = [
     (b"0x10", "hex"), (b"1e3", "exponent"), (b"1.5", "fraction"),
     (b"5 00", "inner space"), (b"500abc", "trailing garbage"),
     (b"\x00", "NUL byte"), (b"\xff\xfe", "binary"), (b"9" * 4096, "4 KiB of digits"),
+    (b"0" * 4093 + b"100" + b"garbage", "4 KiB of zeros cut by kernfs before garbage"),
+    (b"0" * 8000 + b"5", "8 KiB of leading zeros"),
 ]
 for data, what in bad:
     err = sysfs_write("msl_ms", data)
