@@ -407,26 +407,25 @@ def precision():
         ns = fresh_ns("p")
         nswrite(ns, "msl_ms", msl)
         spaces.append((msl, ns))
-    # create the TIME_WAITs, interleaved across the MSLs
-    for k in range(per):
-        for msl, ns in spaces:
-            with ns:
-                caddr, saddr, t0 = twtest.active_close()
-            t1 = time.monotonic()   # the TIME_WAIT was armed in [t0, t1]
-            socks.append({"msl": msl, "ns": ns,
-                          "key": (hexep(*caddr), hexep(*saddr)), "cport": caddr[1],
-                          "t0": t0, "t1": t1, "last_seen": t1, "gone": None})
-    pending = list(socks)
-    deadline = time.monotonic() + 2 * max(msls) / 1000 + 30
+
+    def make(msl, ns):
+        with ns:
+            caddr, saddr, t0 = twtest.active_close()
+        t1 = time.monotonic()   # the TIME_WAIT was armed in [t0, t1]
+        s = {"msl": msl, "ns": ns, "key": (hexep(*caddr), hexep(*saddr)),
+             "cport": caddr[1], "t0": t0, "t1": t1, "last_seen": t1, "gone": None}
+        socks.append(s)
+        return s
+
+    pending = []
     polls = 0
-    while pending and time.monotonic() < deadline:
-        # poll only the netns whose sockets are near their end
+
+    def poll(only=None):
+        """One pass over the netns with sockets near their end."""
+        nonlocal polls
         now = time.monotonic()
         due = {s["ns"].name: s["ns"] for s in pending
-               if now >= s["t0"] + 2 * s["msl"] / 1000 - 0.2}
-        if not due:
-            time.sleep(0.05)
-            continue
+               if (only is None or s is only) and now >= s["t0"] + 2 * s["msl"] / 1000 - 0.2}
         for ns in due.values():
             with ns:
                 seen = tw_entries("/proc/self/net/tcp")
@@ -438,6 +437,27 @@ def precision():
                 else:
                     s["gone"] = t
                     pending.remove(s)
+        return bool(due)
+
+    # long TIME_WAITs first, all at once; then the short ones one by one, each
+    # watched closely from its start to its end (nothing else is being set up
+    # then), while the long ones wait
+    longs = [(m, ns) for m, ns in spaces if m >= 5000]
+    shorts = [(m, ns) for m, ns in spaces if m < 5000]
+    for k in range(per):
+        for msl, ns in longs:
+            pending.append(make(msl, ns))
+    for msl, ns in shorts:
+        for k in range(per):
+            s = make(msl, ns)
+            pending.append(s)
+            end = time.monotonic() + 2 * msl / 1000 + 10
+            while s in pending and time.monotonic() < end:
+                poll()
+    deadline = time.monotonic() + 2 * max(msls) / 1000 + 30
+    while pending and time.monotonic() < deadline:
+        if not poll():
+            time.sleep(0.02)
     with open(f"{tr}/events/twctl/tw_expire/enable", "w") as f:
         f.write("0")
     trace = open(f"{tr}/trace").read()

@@ -3,7 +3,9 @@
 # kernel, then the report.
 #
 #   bench/run.sh [--smoke] [--kernels "61 612"] [--results DIR] [--no-report]
+#                [--only overhead,exhaustion,precision,memory]
 #
+# --only re-measures some parts and replaces them in existing results.
 # The module is built from the committed sources (git HEAD, exported into
 # build/bench/src), so the numbers belong to a commit. Raw results:
 # DIR/<kernel>.json (default bench/results); the report: docs/BENCHMARKS.md
@@ -12,18 +14,22 @@
 # (installed with apt when missing; --smoke needs neither).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-cd "$repo"
+top=$repo
+cd "$top"
+# shellcheck source=tests/lib/kernels.sh
 . tests/lib/kernels.sh
+# shellcheck source=tests/lib/build.sh
 . tests/lib/build.sh
 
-smoke= kernels="61" results= report=1
+smoke='' kernels="61" results='' report=1 only=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1 ;;
 	--kernels) kernels=$2; shift ;;
 	--results) results=$2; shift ;;
 	--no-report) report= ;;
-	*) sed -n '2,12p' "$0"; exit 2 ;;
+	--only) only=$2; shift ;;
+	*) sed -n '2,15p' "$0"; exit 2 ;;
 	esac
 	shift
 done
@@ -46,7 +52,7 @@ fi
 resolve_kernels
 
 # The committed module sources, built per kernel like make check does.
-src=$repo/build/bench/src
+src=$top/build/bench/src
 rm -rf "$src"
 mkdir -p "$src"
 git archive HEAD Kbuild module scripts VERSION | tar -x -C "$src"
@@ -59,9 +65,10 @@ for sel in $kernels; do
 	612) k=$K612 kdir=/lib/modules/$K612/build ;;
 	*) echo "bench: unknown kernel '$sel' (61, 612)" >&2; exit 2 ;;
 	esac
-	(repo=$src; build_module "$k" "$kdir") >/dev/null ||
+	# build_module builds what $repo holds: the exported tree
+	(repo=$src && build_module "$k" "$kdir") >/dev/null ||
 		{ echo "bench: module build for $k failed" >&2; exit 1; }
-	vm=$repo/build/bench/vm-$k
+	vm=$top/build/bench/vm-$k
 	mkdir -p "$vm"
 	rm -f "$vm/bench.json"
 	echo "bench: $k (commit $commit) ..."
@@ -69,19 +76,29 @@ for sel in $kernels; do
 	rc=0
 	tests/vm/run-vm.sh -t "$([ -n "$smoke" ] && echo 600 || echo 2700)" -o "$vm" "$k" \
 		bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
-		--bench "$repo/tools/twbench" --tool "$repo/tools/twctl" \
-		--out /tmp/twctl-out/bench.json || rc=$?
+		--bench "$top/tools/twbench" --tool "$top/tools/twctl" \
+		${only:+--only "$only"} --out /tmp/twctl-out/bench.json || rc=$?
 	t1=$(date +%s)
 	if [ $rc -ne 0 ] || [ ! -f "$vm/bench.json" ]; then
 		echo "bench: the guest run on $k failed (exit $rc); see $vm/output" >&2
 		exit 1
 	fi
-	python3 - "$vm/bench.json" "$results/$k.json" "$commit" "$((t1 - t0))" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-d["commit"] = sys.argv[3]
-d["vm_wall_s"] = int(sys.argv[4])
-json.dump(d, open(sys.argv[2], "w"), indent=1)
+	python3 - "$vm/bench.json" "$results/$k.json" "$commit" "$((t1 - t0))" "$only" <<'PY'
+import json, os, sys
+new, path, commit, wall, only = sys.argv[1:]
+d = json.load(open(new))
+d["commit"] = commit
+d["vm_wall_s"] = int(wall)
+if only and os.path.exists(path):
+    # replace the re-measured parts in the earlier results
+    old = json.load(open(path))
+    for part in only.split(","):
+        old[part] = d[part]
+        old.setdefault("remeasured", []).append(
+            {"part": part, "started": d["started"], "commit": commit, "wall_s": d["wall_s"]})
+    d = old
+with open(path, "w") as f:
+    json.dump(d, f, indent=1)
 PY
 	echo "bench: $k done in $((t1 - t0)) s -> $results/$k.json"
 done
