@@ -19,6 +19,13 @@
  * redirects that call, as livepatch does, to twctl_twsk_unique(): same
  * arguments, same caller, same locks held. For "inherit" the kernel's own
  * function runs untouched.
+ *
+ * MSL by peer class: the class (loopback, local by RTT, remote) and the RTO
+ * floor are decided from the full socket when inet_twsk_alloc() returns its
+ * timewait socket in tcp_time_wait(). When the length can depend on more
+ * than the addresses, it is kept in a length record (twrec.c) that every
+ * arming of that timewait socket then uses; otherwise the class is read
+ * again off the timewait socket's addresses.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -40,6 +47,7 @@
 #include "hooks.h"
 #include "netlink.h"
 #include "netns.h"
+#include "twrec.h"
 
 #define CREATE_TRACE_POINTS
 #include "trace.h"
@@ -113,6 +121,57 @@ static void twctl_trace_tw(void (*trace)(u32, u16, const void *, const void *,
 	      ev.dport, kind, ms);
 }
 
+/* The kernel's own test for tcp_tw_reuse=2 (tcp_twsk_unique()). */
+static bool twctl_tw_loopback(const struct inet_timewait_sock *tw)
+{
+	if (tw->tw_bound_dev_if == LOOPBACK_IFINDEX)
+		return true;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6)
+		return ipv6_addr_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_daddr) ||
+		       ipv6_addr_loopback(&tw->tw_v6_rcv_saddr) ||
+		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_rcv_saddr);
+#endif
+	return ipv4_is_loopback(tw->tw_daddr) ||
+	       ipv4_is_loopback(tw->tw_rcv_saddr);
+}
+
+/* The same test on the full socket a timewait socket is made from. */
+static bool twctl_sk_loopback(const struct sock *sk)
+{
+	if (sk->sk_bound_dev_if == LOOPBACK_IFINDEX)
+		return true;
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6)
+		return ipv6_addr_loopback(&sk->sk_v6_daddr) ||
+		       ipv6_addr_v4mapped_loopback(&sk->sk_v6_daddr) ||
+		       ipv6_addr_loopback(&sk->sk_v6_rcv_saddr) ||
+		       ipv6_addr_v4mapped_loopback(&sk->sk_v6_rcv_saddr);
+#endif
+	return ipv4_is_loopback(sk->sk_daddr) ||
+	       ipv4_is_loopback(sk->sk_rcv_saddr);
+}
+
+/*
+ * The TIME_WAIT length of @tw under @s: its length record, or else its
+ * class's length, the class read off its addresses (without a record, a
+ * peer is never local: see twctl_policy_needs_records()). *@exact tells
+ * whether it is the length the socket was armed with (a record), rather
+ * than the one now in force.
+ */
+static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
+				     const struct twctl_snap *s, bool *exact)
+{
+	unsigned long len;
+
+	*exact = twctl_twrec_len(tw, &len);
+	if (*exact)
+		return len;
+	return s->class_timeo[twctl_tw_loopback(tw) ? TWCTL_CLASS_LOOPBACK :
+						      TWCTL_CLASS_REMOTE];
+}
+
 /* __inet_twsk_schedule(struct inet_timewait_sock *tw, int timeo, bool rearm) */
 static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 {
@@ -136,32 +195,23 @@ static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
 	else if (is_tw)
 		twctl_stat_inc(net, TWCTL_STAT_TW_REARMED);
-	/* TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN */
-	if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN &&
-	    s->tw_timeo != TCP_TIMEWAIT_LEN)
-		regs->si = s->tw_timeo;
+	/*
+	 * TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN; a rearm gets
+	 * the same length as the first arming.
+	 */
+	if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN) {
+		bool exact;
+		unsigned long len = twctl_tw_length(tw, s, &exact);
+
+		if (len != TCP_TIMEWAIT_LEN)
+			regs->si = len;
+	}
 	if (trace_tw_arm_enabled())
 		twctl_trace_tw(trace_tw_arm, tw, rearm ? 2 : is_tw ? 0 : 1,
 			       jiffies_to_msecs((int)regs->si));
 out:
 	rcu_read_unlock();
 	return 0;
-}
-
-/* The kernel's own test for tcp_tw_reuse=2 (tcp_twsk_unique()). */
-static bool twctl_tw_loopback(const struct inet_timewait_sock *tw)
-{
-	if (tw->tw_bound_dev_if == LOOPBACK_IFINDEX)
-		return true;
-#if IS_ENABLED(CONFIG_IPV6)
-	if (tw->tw_family == AF_INET6)
-		return ipv6_addr_loopback(&tw->tw_v6_daddr) ||
-		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_daddr) ||
-		       ipv6_addr_loopback(&tw->tw_v6_rcv_saddr) ||
-		       ipv6_addr_v4mapped_loopback(&tw->tw_v6_rcv_saddr);
-#endif
-	return ipv4_is_loopback(tw->tw_daddr) ||
-	       ipv4_is_loopback(tw->tw_rcv_saddr);
 }
 
 static const enum twctl_stat twctl_reuse_stat[] = {
@@ -195,8 +245,12 @@ static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
 	rcu_read_lock();
 	s = twctl_snap_rcu(net);
 	if (s) {
+		bool exact;
+		unsigned long len = twctl_tw_length(tw, s, &exact);
+
 		q.age_ms = jiffies_to_msecs(twctl_tw_age(READ_ONCE(tw->tw_timer.expires),
-							 jiffies, s->tw_timeo,
+							 jiffies, len,
+							 exact ? NULL :
 							 &s->age_bias));
 		v = twctl_reuse_decide(&s->pol, &q);
 		twctl_stat_inc(net, twctl_reuse_stat[v]);
@@ -380,17 +434,20 @@ static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	rcu_read_lock();
 	s = twctl_snap_rcu(net);
 	if (s) {
+		bool exact;
+
 		twctl_stat_inc(net, cause);
 		twctl_trans_inc(net, twctl_close_state_index(TCP_TIME_WAIT),
 				twctl_close_state_index(TCP_CLOSE));
 		lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires), jiffies,
-				       s->tw_timeo);
+				       twctl_tw_length(tw, s, &exact));
 		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT)
 			twctl_hist_inc(net, twctl_hist_bucket(jiffies_to_msecs(lived)));
 		twctl_tw_end_notify(tw, (struct net *)net, cause,
 				    jiffies_to_msecs(lived));
 	}
 	rcu_read_unlock();
+	twctl_twrec_del(tw);	/* whether or not the netns still has policy */
 	return 0;
 }
 
@@ -426,18 +483,50 @@ static int twctl_tw_alloc_entry(struct kretprobe_instance *ri,
 	return 0;
 }
 
+/*
+ * A timewait socket was made from @sk: count its peer class and, when the
+ * policy needs one, record its TIME_WAIT length, decided here while the
+ * full socket's RTT and RTO are still at hand.
+ */
+static void twctl_tw_classify(const struct sock *sk, const void *tw,
+			      const struct net *net, const struct twctl_snap *s)
+{
+	enum twctl_peer_class c;
+	unsigned long len;
+	bool floored;
+
+	c = twctl_peer_class(twctl_sk_loopback(sk),
+			     READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
+			     s->pol.local_rtt_us);
+	twctl_stat_inc(net, TWCTL_STAT_TW_CLASS_LOOPBACK + c);
+	if (!s->records)
+		return;
+	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor,
+			   READ_ONCE(inet_csk(sk)->icsk_rto), &floored);
+	if (twctl_twrec_add(tw, len))
+		twctl_stat_inc(net, TWCTL_STAT_TW_RECORD_FAILED);
+	else if (floored)
+		twctl_stat_inc(net, TWCTL_STAT_TW_RTO_FLOORED);
+}
+
 static int twctl_tw_alloc_ret(struct kretprobe_instance *ri,
 			      struct pt_regs *regs)
 {
 	const struct sock *sk = *(const struct sock **)ri->data;
+	const void *tw = (const void *)regs_return_value(regs);
 	const struct net *net = sock_net(sk);
+	const struct twctl_snap *s;
 
-	if (regs_return_value(regs) || sk->sk_protocol != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	this_cpu_write(twctl_tw_sk, 0);		/* it stays a full socket */
+	if (!tw)
+		this_cpu_write(twctl_tw_sk, 0);	/* it stays a full socket */
 	rcu_read_lock();
-	if (twctl_snap_rcu(net))
+	s = twctl_snap_rcu(net);
+	if (s && !tw)
 		twctl_stat_inc(net, TWCTL_STAT_TW_OVERFLOW);
+	else if (s)
+		twctl_tw_classify(sk, tw, net, s);
 	rcu_read_unlock();
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "sysfs.h"
+#include "twrec.h"
 #include "version.h"
 
 /*
@@ -38,6 +39,7 @@ static int __init twctl_init(void)
 	return 0;
 
 err_genl:
+	twctl_twrec_exit();
 	twctl_genl_exit();
 err_sysfs:
 	twctl_sysfs_exit();
@@ -49,6 +51,7 @@ err_netns:
 static void __exit twctl_exit(void)
 {
 	twctl_hooks_exit();
+	twctl_twrec_exit();
 	twctl_genl_exit();
 	twctl_sysfs_exit();
 	twctl_netns_exit();

@@ -14,6 +14,7 @@
 #include "netlink.h"
 #include "hooks.h"
 #include "netns.h"
+#include "twrec.h"
 #include "version.h"
 
 static struct genl_family twctl_genl_family;
@@ -28,12 +29,32 @@ static struct netlink_range_validation twctl_reuse_delay_range = {
 	.max = TWCTL_REUSE_DELAY_MAX_MS,
 };
 
+/* per-class MSL: 0 (unset) or TWCTL_MSL_MIN_MS (1) .. TWCTL_MSL_MAX_MS */
+static struct netlink_range_validation twctl_class_msl_range = {
+	.min = 0,
+	.max = TWCTL_MSL_MAX_MS,
+};
+
+static struct netlink_range_validation twctl_local_rtt_range = {
+	.min = 0,
+	.max = TWCTL_LOCAL_RTT_MAX_US,
+};
+
 static const struct nla_policy twctl_policy_nl_policy[TWCTL_A_POLICY_MAX + 1] = {
 	[TWCTL_A_POLICY_MSL_MS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_msl_range),
 	[TWCTL_A_POLICY_REUSE] = NLA_POLICY_MAX(NLA_U32, TWCTL_REUSE_ALWAYS),
 	[TWCTL_A_POLICY_REUSE_DELAY_MS] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_reuse_delay_range),
+	[TWCTL_A_POLICY_MSL_LOOPBACK_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_class_msl_range),
+	[TWCTL_A_POLICY_MSL_LOCAL_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_class_msl_range),
+	[TWCTL_A_POLICY_MSL_REMOTE_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_class_msl_range),
+	[TWCTL_A_POLICY_LOCAL_RTT_US] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &twctl_local_rtt_range),
+	[TWCTL_A_POLICY_RTO_FLOOR] = NLA_POLICY_MAX(NLA_U32, 1),
 };
 
 /*
@@ -61,6 +82,16 @@ static const struct {
 	  offsetof(struct twctl_policy, reuse) },
 	{ TWCTL_A_POLICY_REUSE_DELAY_MS, TWCTL_P_REUSE_DELAY,
 	  offsetof(struct twctl_policy, reuse_delay_ms) },
+	{ TWCTL_A_POLICY_MSL_LOOPBACK_MS, TWCTL_P_MSL_LOOPBACK,
+	  offsetof(struct twctl_policy, msl_class_ms[TWCTL_CLASS_LOOPBACK]) },
+	{ TWCTL_A_POLICY_MSL_LOCAL_MS, TWCTL_P_MSL_LOCAL,
+	  offsetof(struct twctl_policy, msl_class_ms[TWCTL_CLASS_LOCAL]) },
+	{ TWCTL_A_POLICY_MSL_REMOTE_MS, TWCTL_P_MSL_REMOTE,
+	  offsetof(struct twctl_policy, msl_class_ms[TWCTL_CLASS_REMOTE]) },
+	{ TWCTL_A_POLICY_LOCAL_RTT_US, TWCTL_P_LOCAL_RTT,
+	  offsetof(struct twctl_policy, local_rtt_us) },
+	{ TWCTL_A_POLICY_RTO_FLOOR, TWCTL_P_RTO_FLOOR,
+	  offsetof(struct twctl_policy, rto_floor) },
 };
 
 static u32 *twctl_knob_field(struct twctl_policy *p, size_t i)
@@ -123,7 +154,11 @@ static int twctl_nl_put_stats_of(struct sk_buff *msg, struct net *net,
 				      TWCTL_A_STATS_PAD))
 			return -EMSGSIZE;
 	if (nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_ALIVE, twctl_tw_alive(net),
-			      TWCTL_A_STATS_PAD))
+			      TWCTL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_RECORDS,
+			      twctl_twrec_count(), TWCTL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_RECORD_BYTES,
+			      twctl_twrec_size, TWCTL_A_STATS_PAD))
 		return -EMSGSIZE;
 	for (i = 0; i < TWCTL_NSTATES; i++)
 		for (j = 0; j < TWCTL_NSTATES; j++)

@@ -32,15 +32,22 @@ static struct twctl_snap *twctl_snap_new(const struct twctl_policy *p,
 					 const struct twctl_snap *old)
 {
 	struct twctl_snap *s = kzalloc(sizeof(*s), GFP_KERNEL);
+	unsigned long now = jiffies;
+	int c;
 
 	if (!s)
 		return NULL;
 	s->pol = *p;
 	s->tw_timeo = twctl_tw_timeo(p);
-	if (old) {
+	s->records = twctl_policy_needs_records(p);
+	if (old)
 		s->age_bias = old->age_bias;
-		twctl_age_bias_update(&s->age_bias, old->tw_timeo, s->tw_timeo,
-				      jiffies);
+	for (c = 0; c < TWCTL_NCLASSES; c++) {
+		s->class_timeo[c] = twctl_class_timeo_hz(p, c, HZ);
+		/* the bias covers the class whose length grew most */
+		if (old)
+			twctl_age_bias_update(&s->age_bias, old->class_timeo[c],
+					      s->class_timeo[c], now);
 	}
 	return s;
 }

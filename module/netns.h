@@ -20,6 +20,8 @@
 struct twctl_snap {
 	struct twctl_policy pol;
 	unsigned long tw_timeo;		/* 2 x MSL in jiffies, for the hot path */
+	unsigned long class_timeo[TWCTL_NCLASSES];	/* by peer class */
+	bool records;			/* twctl_policy_needs_records() */
 	struct twctl_age_bias age_bias;	/* for ages read off TW timers */
 	struct rcu_head rcu;
 };

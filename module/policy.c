@@ -24,15 +24,25 @@ void twctl_policy_init_default(struct twctl_policy *p)
 	p->msl_ms = TWCTL_MSL_DEFAULT_MS;
 	p->reuse = TWCTL_REUSE_INHERIT;
 	p->reuse_delay_ms = TWCTL_REUSE_DELAY_DEFAULT_MS;
+	memset(p->msl_class_ms, 0, sizeof(p->msl_class_ms));
+	p->local_rtt_us = 0;
+	p->rto_floor = 0;
 }
 
 int twctl_policy_validate(const struct twctl_policy *p)
 {
+	int c;
+
 	if (p->msl_ms < TWCTL_MSL_MIN_MS || p->msl_ms > TWCTL_MSL_MAX_MS)
 		return -ERANGE;
 	if (p->reuse > TWCTL_REUSE_ALWAYS)
 		return -ERANGE;
 	if (p->reuse_delay_ms > TWCTL_REUSE_DELAY_MAX_MS)
+		return -ERANGE;
+	for (c = 0; c < TWCTL_NCLASSES; c++)
+		if (p->msl_class_ms[c] > TWCTL_MSL_MAX_MS)
+			return -ERANGE;	/* 0 is "unset", MIN_MS is 1 */
+	if (p->local_rtt_us > TWCTL_LOCAL_RTT_MAX_US || p->rto_floor > 1)
 		return -ERANGE;
 	return 0;
 }
@@ -52,6 +62,19 @@ int twctl_policy_apply(const struct twctl_policy *cur,
 		out->reuse = patch->val.reuse;
 	if (patch->set & TWCTL_P_REUSE_DELAY)
 		out->reuse_delay_ms = patch->val.reuse_delay_ms;
+	if (patch->set & TWCTL_P_MSL_LOOPBACK)
+		out->msl_class_ms[TWCTL_CLASS_LOOPBACK] =
+			patch->val.msl_class_ms[TWCTL_CLASS_LOOPBACK];
+	if (patch->set & TWCTL_P_MSL_LOCAL)
+		out->msl_class_ms[TWCTL_CLASS_LOCAL] =
+			patch->val.msl_class_ms[TWCTL_CLASS_LOCAL];
+	if (patch->set & TWCTL_P_MSL_REMOTE)
+		out->msl_class_ms[TWCTL_CLASS_REMOTE] =
+			patch->val.msl_class_ms[TWCTL_CLASS_REMOTE];
+	if (patch->set & TWCTL_P_LOCAL_RTT)
+		out->local_rtt_us = patch->val.local_rtt_us;
+	if (patch->set & TWCTL_P_RTO_FLOOR)
+		out->rto_floor = patch->val.rto_floor;
 	return twctl_policy_validate(out);
 }
 
@@ -141,6 +164,69 @@ unsigned long twctl_ms_to_jiffies_hz(u64 ms, unsigned int hz)
 unsigned long twctl_tw_timeo_hz(const struct twctl_policy *p, unsigned int hz)
 {
 	return twctl_ms_to_jiffies_hz(2ULL * p->msl_ms, hz);
+}
+
+/*
+ * The class of a closing connection's peer: @loopback as the kernel's
+ * tcp_tw_reuse=2 test decides it, @srtt_us its smoothed RTT (0: never
+ * measured, which counts as remote: the longer wait is the safe side).
+ */
+enum twctl_peer_class twctl_peer_class(bool loopback, u32 srtt_us,
+				       u32 local_rtt_us)
+{
+	if (loopback)
+		return TWCTL_CLASS_LOOPBACK;
+	if (srtt_us && srtt_us < local_rtt_us)
+		return TWCTL_CLASS_LOCAL;
+	return TWCTL_CLASS_REMOTE;
+}
+
+/* A class's MSL: its own when set, else msl_ms. */
+u32 twctl_class_msl_ms(const struct twctl_policy *p, enum twctl_peer_class c)
+{
+	return p->msl_class_ms[c] ? p->msl_class_ms[c] : p->msl_ms;
+}
+
+/* A class's TIME_WAIT length in ticks: 2 x its MSL. */
+unsigned long twctl_class_timeo_hz(const struct twctl_policy *p,
+				   enum twctl_peer_class c, unsigned int hz)
+{
+	return twctl_ms_to_jiffies_hz(2ULL * twctl_class_msl_ms(p, c), hz);
+}
+
+/*
+ * Whether the TIME_WAIT length of a non-loopback connection can depend on
+ * more than its addresses (RTT or RTO at close), which a timewait socket does
+ * not keep: then the length is recorded at close (see hooks.c).
+ */
+bool twctl_policy_needs_records(const struct twctl_policy *p)
+{
+	return p->rto_floor ||
+	       (p->local_rtt_us &&
+		twctl_class_msl_ms(p, TWCTL_CLASS_LOCAL) !=
+		twctl_class_msl_ms(p, TWCTL_CLASS_REMOTE));
+}
+
+/* The RTO floor, in ticks, for an RTO of @rto ticks: 3.5 x RTO. */
+unsigned long twctl_rto_floor(unsigned long rto)
+{
+	if (rto > ULONG_MAX / TWCTL_RTO_FLOOR_X2)
+		return ULONG_MAX;
+	return DIV_ROUND_UP(rto * TWCTL_RTO_FLOOR_X2, 2);
+}
+
+/*
+ * TIME_WAIT length of a connection: its class's length, raised to the RTO
+ * floor when that is on (*@floored tells whether it was), never beyond
+ * MAX_JIFFY_OFFSET.
+ */
+unsigned long twctl_tw_len(unsigned long class_len, bool rto_floor,
+			   unsigned long rto, bool *floored)
+{
+	unsigned long floor = rto_floor ? twctl_rto_floor(rto) : 0;
+
+	*floored = floor > class_len;
+	return min_t(unsigned long, max(class_len, floor), MAX_JIFFY_OFFSET);
 }
 
 void twctl_age_bias_update(struct twctl_age_bias *b, unsigned long old_len,

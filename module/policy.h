@@ -8,16 +8,29 @@
 
 #include <linux/types.h>
 
+#include <uapi/linux/twctl.h>
+
+/* enum twctl_peer_class has this many values */
+#define TWCTL_NCLASSES		3
+
 struct twctl_policy {
 	u32 msl_ms;
 	u32 reuse;		/* enum twctl_reuse */
 	u32 reuse_delay_ms;
+	u32 msl_class_ms[TWCTL_NCLASSES];	/* 0: msl_ms */
+	u32 local_rtt_us;	/* 0: no peer is local */
+	u32 rto_floor;		/* 0 or 1 */
 };
 
 /* Which fields of a twctl_policy_patch carry a new value. */
 #define TWCTL_P_MSL		0x1u
 #define TWCTL_P_REUSE		0x2u
 #define TWCTL_P_REUSE_DELAY	0x4u
+#define TWCTL_P_MSL_LOOPBACK	0x8u
+#define TWCTL_P_MSL_LOCAL	0x10u
+#define TWCTL_P_MSL_REMOTE	0x20u
+#define TWCTL_P_LOCAL_RTT	0x40u
+#define TWCTL_P_RTO_FLOOR	0x80u
 
 /* A partial update: the fields flagged in @set replace the current ones. */
 struct twctl_policy_patch {
@@ -65,6 +78,17 @@ unsigned long twctl_tw_age(unsigned long expires, unsigned long now,
 
 unsigned long twctl_tw_lived(unsigned long expires, unsigned long now,
 			     unsigned long len);
+
+/* MSL by class of peer (see enum twctl_peer_class). */
+enum twctl_peer_class twctl_peer_class(bool loopback, u32 srtt_us,
+				       u32 local_rtt_us);
+u32 twctl_class_msl_ms(const struct twctl_policy *p, enum twctl_peer_class c);
+unsigned long twctl_class_timeo_hz(const struct twctl_policy *p,
+				   enum twctl_peer_class c, unsigned int hz);
+bool twctl_policy_needs_records(const struct twctl_policy *p);
+unsigned long twctl_rto_floor(unsigned long rto);
+unsigned long twctl_tw_len(unsigned long class_len, bool rto_floor,
+			   unsigned long rto, bool *floored);
 
 /* What a TIME_WAIT reuse decision knows of the socket. */
 struct twctl_reuse_query {

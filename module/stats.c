@@ -31,6 +31,16 @@ const struct twctl_stat_desc twctl_stat_desc[TWCTL_STAT_MAX] = {
 	[TWCTL_STAT_TW_OVERFLOW] = { "tw_overflow", TWCTL_A_STATS_TW_OVERFLOW },
 	[TWCTL_STAT_EVENTS_DROPPED] = {
 		"events_dropped", TWCTL_A_STATS_EVENTS_DROPPED },
+	[TWCTL_STAT_TW_CLASS_LOOPBACK] = {
+		"tw_class_loopback", TWCTL_A_STATS_TW_CLASS_LOOPBACK },
+	[TWCTL_STAT_TW_CLASS_LOCAL] = {
+		"tw_class_local", TWCTL_A_STATS_TW_CLASS_LOCAL },
+	[TWCTL_STAT_TW_CLASS_REMOTE] = {
+		"tw_class_remote", TWCTL_A_STATS_TW_CLASS_REMOTE },
+	[TWCTL_STAT_TW_RTO_FLOORED] = {
+		"tw_rto_floored", TWCTL_A_STATS_TW_RTO_FLOORED },
+	[TWCTL_STAT_TW_RECORD_FAILED] = {
+		"tw_record_failed", TWCTL_A_STATS_TW_RECORD_FAILED },
 };
 
 /* include/net/tcp_states.h numbers, without pulling in the networking core */

@@ -19,6 +19,7 @@
 #include "hooks.h"
 #include "netns.h"
 #include "sysfs.h"
+#include "twrec.h"
 #include "version.h"
 
 static struct kobject *twctl_kobj;
@@ -98,6 +99,16 @@ static struct twctl_knob_attr twctl_knobs[] = {
 	TWCTL_KNOB(reuse, reuse, TWCTL_P_REUSE, 0, 0, true),
 	TWCTL_KNOB(reuse_delay_ms, reuse_delay_ms, TWCTL_P_REUSE_DELAY,
 		   0, TWCTL_REUSE_DELAY_MAX_MS, false),
+	/* per peer class: 0 is "unset" (msl_ms applies) */
+	TWCTL_KNOB(msl_loopback_ms, msl_class_ms[TWCTL_CLASS_LOOPBACK],
+		   TWCTL_P_MSL_LOOPBACK, 0, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(msl_local_ms, msl_class_ms[TWCTL_CLASS_LOCAL],
+		   TWCTL_P_MSL_LOCAL, 0, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(msl_remote_ms, msl_class_ms[TWCTL_CLASS_REMOTE],
+		   TWCTL_P_MSL_REMOTE, 0, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(local_rtt_us, local_rtt_us, TWCTL_P_LOCAL_RTT,
+		   0, TWCTL_LOCAL_RTT_MAX_US, false),
+	TWCTL_KNOB(rto_floor, rto_floor, TWCTL_P_RTO_FLOOR, 0, 1, false),
 };
 
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
@@ -121,7 +132,9 @@ struct twctl_stat_attr {
 };
 
 static struct twctl_stat_attr twctl_stat_attrs[TWCTL_STAT_MAX];
-static struct attribute *twctl_stats_attrs[TWCTL_STAT_MAX + 3 + 1];
+/* + tw_alive, tw_records, tw_record_bytes, transitions, lifetime_ms */
+#define TWCTL_STATS_EXTRA	5
+static struct attribute *twctl_stats_attrs[TWCTL_STAT_MAX + TWCTL_STATS_EXTRA + 1];
 
 /* The namespace's counters, or NULL (-ENOMEM); kfree() it. */
 static struct twctl_stats *twctl_stats_get(void)
@@ -152,6 +165,19 @@ static ssize_t tw_alive_show(struct kobject *kobj, struct kobj_attribute *attr,
 			     char *buf)
 {
 	return sysfs_emit(buf, "%llu\n", twctl_tw_alive(twctl_current_net()));
+}
+
+/* module-wide: length records alive, and the size of one */
+static ssize_t tw_records_show(struct kobject *kobj,
+			       struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%ld\n", twctl_twrec_count());
+}
+
+static ssize_t tw_record_bytes_show(struct kobject *kobj,
+				    struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%zu\n", twctl_twrec_size);
 }
 
 /* "FROM TO COUNT" per non-zero cell of the close-path transition matrix */
@@ -192,6 +218,8 @@ static ssize_t lifetime_ms_show(struct kobject *kobj,
 
 static struct kobj_attribute twctl_stats_extra[] = {
 	__ATTR_RO(tw_alive),
+	__ATTR_RO(tw_records),
+	__ATTR_RO(tw_record_bytes),
 	__ATTR_RO(transitions),
 	__ATTR_RO(lifetime_ms),
 };
@@ -225,6 +253,7 @@ int twctl_sysfs_init(void)
 		a->idx = i;
 		twctl_stats_attrs[i] = &a->attr.attr;
 	}
+	BUILD_BUG_ON(ARRAY_SIZE(twctl_stats_extra) != TWCTL_STATS_EXTRA);
 	for (i = 0; i < ARRAY_SIZE(twctl_stats_extra); i++)
 		twctl_stats_attrs[TWCTL_STAT_MAX + i] =
 			&twctl_stats_extra[i].attr;

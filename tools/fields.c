@@ -15,6 +15,16 @@ static const char *const reuse_names[] = {
 	"inherit", "off", "loopback", "always", NULL
 };
 
+static const char *const off_on_names[] = { "off", "on", NULL };
+
+/* MSL of a peer class: 0 is "unset", the class then uses msl. */
+#define CLASS_MSL(_name, _key, _attr, _derived_key, _help) {		\
+	.name = _name, .key = _key, .attr = _attr, .width = 4,		\
+	.type = &field_duration, .unit_us = US_PER_MS,			\
+	.min = 0, .max = TWCTL_MSL_MAX_MS, .def = 0, .zero = "unset",	\
+	.derived = "TIME_WAIT", .derived_key = _derived_key,		\
+	.derived_mul = 2, .help = _help }
+
 static const struct field policy_fields[] = {
 	{
 		.name = "msl", .key = "msl_ms",
@@ -41,6 +51,30 @@ static const struct field policy_fields[] = {
 		.min = 0, .max = TWCTL_REUSE_DELAY_MAX_MS,
 		.def = TWCTL_REUSE_DELAY_DEFAULT_MS,
 		.help = "minimum time in TIME_WAIT before reuse",
+	},
+	CLASS_MSL("msl-loopback", "msl_loopback_ms",
+		  TWCTL_A_POLICY_MSL_LOOPBACK_MS, "time_wait_loopback_ms",
+		  "msl for loopback peers (unset: msl)"),
+	CLASS_MSL("msl-local", "msl_local_ms",
+		  TWCTL_A_POLICY_MSL_LOCAL_MS, "time_wait_local_ms",
+		  "msl for peers with an RTT below local-rtt (unset: msl)"),
+	CLASS_MSL("msl-remote", "msl_remote_ms",
+		  TWCTL_A_POLICY_MSL_REMOTE_MS, "time_wait_remote_ms",
+		  "msl for every other peer (unset: msl)"),
+	{
+		.name = "local-rtt", .key = "local_rtt_us",
+		.attr = TWCTL_A_POLICY_LOCAL_RTT_US, .width = 4,
+		.type = &field_duration, .unit_us = 1,
+		.min = 0, .max = TWCTL_LOCAL_RTT_MAX_US, .def = 0,
+		.zero = "off",
+		.help = "peers with a smoothed RTT below this are local",
+	},
+	{
+		.name = "rto-floor", .key = "rto_floor",
+		.attr = TWCTL_A_POLICY_RTO_FLOOR, .width = 4,
+		.type = &field_enum, .names = off_on_names,
+		.min = 0, .max = 1, .def = 0,
+		.help = "TIME_WAIT at least 3.5 x the connection's RTO",
 	},
 	{ .name = NULL }
 };
@@ -78,6 +112,20 @@ static const struct field stats_fields[] = {
 		"timewait sockets now"),
 	COUNTER("events_dropped", TWCTL_A_STATS_EVENTS_DROPPED,
 		"events not sent (rate limit, memory)"),
+	COUNTER("tw_class_loopback", TWCTL_A_STATS_TW_CLASS_LOOPBACK,
+		"timewait sockets created for loopback peers"),
+	COUNTER("tw_class_local", TWCTL_A_STATS_TW_CLASS_LOCAL,
+		"timewait sockets created for local peers"),
+	COUNTER("tw_class_remote", TWCTL_A_STATS_TW_CLASS_REMOTE,
+		"timewait sockets created for remote peers"),
+	COUNTER("tw_rto_floored", TWCTL_A_STATS_TW_RTO_FLOORED,
+		"TIME_WAIT lengths raised to the RTO floor"),
+	COUNTER("tw_records", TWCTL_A_STATS_TW_RECORDS,
+		"length records alive (module-wide)"),
+	COUNTER("tw_record_bytes", TWCTL_A_STATS_TW_RECORD_BYTES,
+		"bytes per length record"),
+	COUNTER("tw_record_failed", TWCTL_A_STATS_TW_RECORD_FAILED,
+		"length records not allocated (no memory)"),
 	{ .name = NULL }
 };
 
@@ -120,19 +168,29 @@ static const struct member lifetime_members[] = {
 static int duration_parse(const struct field *f, const char *s, uint64_t *v,
 			  char *why, size_t whylen)
 {
+	if (f->zero && !strcmp(s, f->zero)) {
+		*v = 0;
+		return 0;
+	}
 	return parse_duration(s, f->unit_us, v, why, whylen);
 }
 
 static void duration_format(const struct field *f, uint64_t v, char *buf,
 			    size_t len)
 {
-	format_duration(v, f->unit_us, buf, len);
+	if (!v && f->zero)
+		snprintf(buf, len, "%s", f->zero);
+	else
+		format_duration(v, f->unit_us, buf, len);
 }
 
 static void duration_human(const struct field *f, uint64_t v, char *buf,
 			   size_t len)
 {
-	format_duration_human(v, f->unit_us, buf, len);
+	if (!v && f->zero)
+		snprintf(buf, len, "%s", f->zero);
+	else
+		format_duration_human(v, f->unit_us, buf, len);
 }
 
 static void number_json(struct json *j, const char *key,
@@ -318,7 +376,9 @@ int field_parse(const struct field *f, const char *s, bool check,
 
 void field_syntax(const struct field *f, char *buf, size_t len)
 {
-	if (f->type->syntax)
+	if (f->type->syntax && f->zero)
+		snprintf(buf, len, "%s|%s", f->type->syntax, f->zero);
+	else if (f->type->syntax)
 		snprintf(buf, len, "%s", f->type->syntax);
 	else
 		f->type->range(f, 0, UINT64_MAX, buf, len);
@@ -438,7 +498,7 @@ static void print_line(FILE *out, const struct field_table *t,
 	}
 	f->type->format(f, e->v, val, sizeof(val));
 	fprintf(out, "%-*s %s", width, name, val);
-	if (f->derived) {
+	if (f->derived && (e->v || !f->zero)) {
 		(f->type->human ? f->type->human : f->type->format)
 			(f, e->v * f->derived_mul, der, sizeof(der));
 		fprintf(out, " (%s %s)", f->derived, der);
@@ -478,7 +538,7 @@ void fields_print_json(struct json *j, const struct field_table *t,
 			continue;
 		}
 		f->type->json(j, f->key, f, e->v);
-		if (f->derived_key)
+		if (f->derived_key && (e->v || !f->zero))
 			json_u64(j, f->derived_key, e->v * f->derived_mul);
 	}
 }

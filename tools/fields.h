@@ -56,6 +56,7 @@ struct field {
 	const char *const *names;	/* enums: NULL-terminated */
 	uint64_t min, max, def;		/* limits (both 0: the width's) */
 	/* A value derived for display: TIME_WAIT = 2 x msl. */
+	const char *zero;		/* durations: the word for 0 ("unset") */
 	const char *derived, *derived_key;
 	unsigned int derived_mul;
 	const char *help;

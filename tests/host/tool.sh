@@ -165,9 +165,9 @@ comp "-n --netns -j --json -p --pretty -b --batch -V --version -h --help" twctl 
 comp "db web1" twctl -n ""
 comp "web1" twctl --netns = w
 comp "stats" twctl -n web1 -j st
-comp "msl reuse reuse-delay" twctl set ""
+comp "msl reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor" twctl set ""
 comp "" twctl set msl ""
-comp "reuse reuse-delay" twctl set msl 2s ""
+comp "reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor" twctl set msl 2s ""
 comp "inherit off loopback always" twctl set reuse ""
 comp "loopback" twctl set msl 1s reuse lo
 comp "reset" twctl stats ""

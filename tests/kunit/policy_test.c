@@ -190,6 +190,125 @@ static void twctl_test_validate(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
 }
 
+static void twctl_test_validate_classes(struct kunit *test)
+{
+	struct twctl_policy p;
+	int c;
+
+	twctl_policy_init_default(&p);
+	for (c = 0; c < TWCTL_NCLASSES; c++) {
+		KUNIT_EXPECT_EQ(test, p.msl_class_ms[c], 0U);	/* unset */
+		p.msl_class_ms[c] = TWCTL_MSL_MAX_MS;
+		KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+		p.msl_class_ms[c] = TWCTL_MSL_MAX_MS + 1;
+		KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
+		p.msl_class_ms[c] = 0;
+	}
+	KUNIT_EXPECT_EQ(test, p.local_rtt_us, 0U);
+	KUNIT_EXPECT_EQ(test, p.rto_floor, 0U);
+	p.local_rtt_us = TWCTL_LOCAL_RTT_MAX_US;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+	p.local_rtt_us = TWCTL_LOCAL_RTT_MAX_US + 1;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
+	p.local_rtt_us = 0;
+	p.rto_floor = 1;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+	p.rto_floor = 2;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
+}
+
+static void twctl_test_peer_class(struct kunit *test)
+{
+	/* loopback wins whatever the RTT */
+	KUNIT_EXPECT_EQ(test, twctl_peer_class(true, 0, 0), TWCTL_CLASS_LOOPBACK);
+	KUNIT_EXPECT_EQ(test, twctl_peer_class(true, 900000, 1000),
+			TWCTL_CLASS_LOOPBACK);
+	/* strictly below the threshold is local */
+	KUNIT_EXPECT_EQ(test, twctl_peer_class(false, 999, 1000), TWCTL_CLASS_LOCAL);
+	KUNIT_EXPECT_EQ(test, twctl_peer_class(false, 1000, 1000),
+			TWCTL_CLASS_REMOTE);
+	KUNIT_EXPECT_EQ(test, twctl_peer_class(false, 1, 1000), TWCTL_CLASS_LOCAL);
+	/* no threshold: nobody is local; no RTT sample: remote */
+	KUNIT_EXPECT_EQ(test, twctl_peer_class(false, 5, 0), TWCTL_CLASS_REMOTE);
+	KUNIT_EXPECT_EQ(test, twctl_peer_class(false, 0, 1000), TWCTL_CLASS_REMOTE);
+}
+
+static void twctl_test_class_msl(struct kunit *test)
+{
+	struct twctl_policy p;
+
+	twctl_policy_init_default(&p);
+	p.msl_ms = 2000;
+	KUNIT_EXPECT_EQ(test, twctl_class_msl_ms(&p, TWCTL_CLASS_LOCAL), 2000U);
+	KUNIT_EXPECT_EQ(test, twctl_class_timeo_hz(&p, TWCTL_CLASS_REMOTE, 250),
+			1000UL);
+	p.msl_class_ms[TWCTL_CLASS_LOOPBACK] = 3;
+	KUNIT_EXPECT_EQ(test, twctl_class_msl_ms(&p, TWCTL_CLASS_LOOPBACK), 3U);
+	KUNIT_EXPECT_EQ(test, twctl_class_msl_ms(&p, TWCTL_CLASS_REMOTE), 2000U);
+	/* 6 ms at 250 Hz: 1.5 ticks, rounded up */
+	KUNIT_EXPECT_EQ(test, twctl_class_timeo_hz(&p, TWCTL_CLASS_LOOPBACK, 250),
+			2UL);
+
+	/* records only when RTT or RTO can change a length */
+	KUNIT_EXPECT_FALSE(test, twctl_policy_needs_records(&p));
+	p.local_rtt_us = 500;
+	KUNIT_EXPECT_FALSE(test, twctl_policy_needs_records(&p));	/* same MSL */
+	p.msl_class_ms[TWCTL_CLASS_LOCAL] = 100;
+	KUNIT_EXPECT_TRUE(test, twctl_policy_needs_records(&p));
+	p.msl_class_ms[TWCTL_CLASS_REMOTE] = 100;
+	KUNIT_EXPECT_FALSE(test, twctl_policy_needs_records(&p));
+	p.local_rtt_us = 0;
+	p.msl_class_ms[TWCTL_CLASS_REMOTE] = 0;
+	KUNIT_EXPECT_FALSE(test, twctl_policy_needs_records(&p));	/* no local */
+	p.rto_floor = 1;
+	KUNIT_EXPECT_TRUE(test, twctl_policy_needs_records(&p));
+}
+
+static void twctl_test_rto_floor(struct kunit *test)
+{
+	bool floored;
+
+	/* 3.5 x RTO, rounded up, as the kernel's (rto << 2) - (rto >> 1) */
+	KUNIT_EXPECT_EQ(test, twctl_rto_floor(50), 175UL);
+	KUNIT_EXPECT_EQ(test, twctl_rto_floor(51), 179UL);
+	KUNIT_EXPECT_EQ(test, twctl_rto_floor(0), 0UL);
+	KUNIT_EXPECT_EQ(test, twctl_rto_floor(ULONG_MAX), ULONG_MAX);
+
+	KUNIT_EXPECT_EQ(test, twctl_tw_len(100, false, 50, &floored), 100UL);
+	KUNIT_EXPECT_FALSE(test, floored);
+	KUNIT_EXPECT_EQ(test, twctl_tw_len(100, true, 50, &floored), 175UL);
+	KUNIT_EXPECT_TRUE(test, floored);
+	KUNIT_EXPECT_EQ(test, twctl_tw_len(200, true, 50, &floored), 200UL);
+	KUNIT_EXPECT_FALSE(test, floored);
+	KUNIT_EXPECT_EQ(test, twctl_tw_len(175, true, 50, &floored), 175UL);
+	KUNIT_EXPECT_FALSE(test, floored);
+	/* a huge RTO never makes a length the timer cannot take */
+	KUNIT_EXPECT_EQ(test, twctl_tw_len(100, true, ULONG_MAX / 2, &floored),
+			(unsigned long)MAX_JIFFY_OFFSET);
+}
+
+static void twctl_test_apply_classes(struct kunit *test)
+{
+	struct twctl_policy cur, out;
+	struct twctl_policy_patch patch = {};
+
+	twctl_policy_init_default(&cur);
+	patch.val.msl_class_ms[TWCTL_CLASS_LOCAL] = 50;
+	patch.val.msl_class_ms[TWCTL_CLASS_REMOTE] = 7;	/* not flagged */
+	patch.val.local_rtt_us = 300;
+	patch.val.rto_floor = 1;
+	patch.set = TWCTL_P_MSL_LOCAL | TWCTL_P_LOCAL_RTT | TWCTL_P_RTO_FLOOR;
+	KUNIT_EXPECT_EQ(test, twctl_policy_apply(&cur, &patch, &out), 0);
+	KUNIT_EXPECT_EQ(test, out.msl_class_ms[TWCTL_CLASS_LOCAL], 50U);
+	KUNIT_EXPECT_EQ(test, out.msl_class_ms[TWCTL_CLASS_REMOTE], 0U);
+	KUNIT_EXPECT_EQ(test, out.local_rtt_us, 300U);
+	KUNIT_EXPECT_EQ(test, out.rto_floor, 1U);
+	KUNIT_EXPECT_EQ(test, out.msl_ms, cur.msl_ms);
+	/* one bad field refuses the whole patch */
+	patch.val.rto_floor = 3;
+	KUNIT_EXPECT_EQ(test, twctl_policy_apply(&cur, &patch, &out), -ERANGE);
+}
+
 static void twctl_test_apply(struct kunit *test)
 {
 	struct twctl_policy cur, out;
@@ -374,6 +493,11 @@ static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_parse_ranged),
 	KUNIT_CASE(twctl_test_validate),
 	KUNIT_CASE(twctl_test_apply),
+	KUNIT_CASE(twctl_test_validate_classes),
+	KUNIT_CASE(twctl_test_peer_class),
+	KUNIT_CASE(twctl_test_class_msl),
+	KUNIT_CASE(twctl_test_rto_floor),
+	KUNIT_CASE(twctl_test_apply_classes),
 	KUNIT_CASE(twctl_test_reuse_names),
 	KUNIT_CASE(twctl_test_reuse_decide),
 	KUNIT_CASE(twctl_test_tw_age),

@@ -52,8 +52,17 @@ static void test_table(void)
 	CHECK_U64(field_max(f), 600000);
 	CHECK(field_find(&policy_table, "MSL") == NULL);
 	CHECK(field_find(&policy_table, "ms") == NULL);
-	CHECK_U64(field_count_rows(&policy_table), 3);
-	CHECK_U64(field_count_rows(&stats_table), 14);
+	CHECK_U64(field_count_rows(&policy_table), 8);
+	CHECK_U64(field_count_rows(&stats_table), 21);
+	f = field_find(&policy_table, "msl-local");
+	CHECK(f && f->attr == TWCTL_A_POLICY_MSL_LOCAL_MS && f->min == 0 &&
+	      f->max == TWCTL_MSL_MAX_MS && f->def == 0 && f->zero);
+	f = field_find(&policy_table, "local-rtt");
+	CHECK(f && f->attr == TWCTL_A_POLICY_LOCAL_RTT_US && f->unit_us == 1 &&
+	      f->max == TWCTL_LOCAL_RTT_MAX_US);
+	f = field_find(&policy_table, "rto-floor");
+	CHECK(f && f->attr == TWCTL_A_POLICY_RTO_FLOOR && f->max == 1 &&
+	      !strcmp(f->names[1], "on"));
 	f = field_find(&policy_table, "reuse");
 	CHECK(f && f->attr == TWCTL_A_POLICY_REUSE && f->def == TWCTL_REUSE_INHERIT &&
 	      f->max == TWCTL_REUSE_ALWAYS && !strcmp(f->names[TWCTL_REUSE_LOOPBACK], "loopback"));
@@ -71,6 +80,23 @@ static void test_parse(void)
 
 	CHECK(field_parse(f, "2s", true, &v, m, sizeof(m)) == 0);
 	CHECK_U64(v, 2000);
+	CHECK(field_parse(f, "unset", true, &v, m, sizeof(m)) < 0);
+	{
+		const struct field *c = field_find(&policy_table, "msl-remote");
+		char buf[64];
+
+		CHECK(c && field_parse(c, "unset", true, &v, m, sizeof(m)) == 0);
+		CHECK_U64(v, 0);
+		CHECK(c && field_parse(c, "0", true, &v, m, sizeof(m)) == 0);
+		CHECK(c && field_parse(c, "2s", true, &v, m, sizeof(m)) == 0);
+		CHECK_U64(v, 2000);
+		if (c) {
+			c->type->format(c, 0, buf, sizeof(buf));
+			CHECK_STR(buf, "unset");
+			field_syntax(c, buf, sizeof(buf));
+			CHECK_STR(buf, "TIME|unset");
+		}
+	}
 	CHECK(field_parse(f, "600000", true, &v, m, sizeof(m)) == 0);
 	CHECK(field_parse(f, "1", true, &v, m, sizeof(m)) == 0);
 	CHECK(field_parse(f, "700s", true, &v, m, sizeof(m)) < 0);

@@ -48,6 +48,29 @@ enum twctl_reuse {
 #define TWCTL_REUSE_DELAY_MAX_MS	600000
 #define TWCTL_REUSE_DELAY_DEFAULT_MS	1000
 
+/*
+ * MSL by class of peer, decided when the connection closes: LOOPBACK when
+ * either address is a loopback one (IPv4, IPv6 or v4-mapped) or the socket
+ * is bound to lo; LOCAL when its smoothed RTT is below local_rtt_us; REMOTE
+ * otherwise (also when no RTT was measured). A class MSL of 0 means "unset":
+ * the class uses msl_ms. local_rtt_us 0 means no peer is LOCAL.
+ */
+enum twctl_peer_class {
+	TWCTL_CLASS_LOOPBACK,
+	TWCTL_CLASS_LOCAL,
+	TWCTL_CLASS_REMOTE,
+};
+
+#define TWCTL_LOCAL_RTT_MAX_US		10000000
+
+/*
+ * rto_floor 1: a TIME_WAIT never lasts less than TWCTL_RTO_FLOOR_X2 / 2
+ * times the connection's retransmission timeout at close (3.5 x RTO, the
+ * kernel's own floor for FIN_WAIT2), so a peer whose last ACK was lost can
+ * still retransmit its FIN and be answered.
+ */
+#define TWCTL_RTO_FLOOR_X2		7
+
 enum twctl_cmd {
 	TWCTL_CMD_UNSPEC,
 	/* do; reply: TWCTL_A_VERSION, TWCTL_A_MODULE_VERSION, TWCTL_A_POLICY */
@@ -81,15 +104,18 @@ enum twctl_attr {
 	TWCTL_A_MAX = __TWCTL_A_MAX - 1
 };
 
-/*
- * Policy knobs, all u32. Knobs are appended as they land (per-peer-class
- * MSL, local RTT threshold, RTO floor are planned), so numbers never move.
- */
+/* Policy knobs, all u32. Knobs are appended as they land: numbers never move. */
 enum twctl_policy_attr {
 	TWCTL_A_POLICY_UNSPEC,
 	TWCTL_A_POLICY_MSL_MS,		/* TWCTL_MSL_MIN_MS..TWCTL_MSL_MAX_MS */
 	TWCTL_A_POLICY_REUSE,		/* enum twctl_reuse */
 	TWCTL_A_POLICY_REUSE_DELAY_MS,	/* 0..TWCTL_REUSE_DELAY_MAX_MS */
+	/* per peer class: 0 (unset: msl_ms) or TWCTL_MSL_MIN_MS..MAX_MS */
+	TWCTL_A_POLICY_MSL_LOOPBACK_MS,
+	TWCTL_A_POLICY_MSL_LOCAL_MS,
+	TWCTL_A_POLICY_MSL_REMOTE_MS,
+	TWCTL_A_POLICY_LOCAL_RTT_US,	/* 0..TWCTL_LOCAL_RTT_MAX_US */
+	TWCTL_A_POLICY_RTO_FLOOR,	/* 0 or 1 */
 
 	__TWCTL_A_POLICY_MAX,
 	TWCTL_A_POLICY_MAX = __TWCTL_A_POLICY_MAX - 1
@@ -116,6 +142,18 @@ enum twctl_stats_attr {
 	TWCTL_A_STATS_TRANSITION,	/* nest, repeated: enum twctl_trans_attr */
 	TWCTL_A_STATS_LIFETIME,		/* nest, repeated: enum twctl_hist_attr */
 	TWCTL_A_STATS_EVENTS_DROPPED,	/* events not sent (rate limit, memory) */
+	/* timewait sockets created, by peer class */
+	TWCTL_A_STATS_TW_CLASS_LOOPBACK,
+	TWCTL_A_STATS_TW_CLASS_LOCAL,
+	TWCTL_A_STATS_TW_CLASS_REMOTE,
+	TWCTL_A_STATS_TW_RTO_FLOORED,	/* TIME_WAIT lengthened by rto_floor */
+	/*
+	 * Module-wide gauge: length records alive (see README, "MSL by peer
+	 * class"); each takes TWCTL_A_STATS_TW_RECORD_BYTES bytes.
+	 */
+	TWCTL_A_STATS_TW_RECORDS,
+	TWCTL_A_STATS_TW_RECORD_BYTES,
+	TWCTL_A_STATS_TW_RECORD_FAILED,	/* no memory: class from addresses only */
 
 	__TWCTL_A_STATS_MAX,
 	TWCTL_A_STATS_MAX = __TWCTL_A_STATS_MAX - 1

@@ -1,0 +1,259 @@
+"""MSL by peer class (#7): loopback, local and remote peers get their own
+TIME_WAIT lengths (IPv4, IPv6, v4-mapped); a netem delay moves a veth peer
+from local to remote; the RTO floor lengthens a TIME_WAIT on a slow path; a
+retransmitted FIN re-arms with the length of the first arming; the knobs
+through sysfs, netlink (the tool) and their refusals; length records come
+and go with their sockets, also across an unload."""
+import json
+import socket
+import struct
+import subprocess
+import time
+
+from twtest import (CLIENT4, CLIENT6, JIFFY, SERVER4, SERVER6, TOOL, LoSniffer,
+                    Pair, active_close, diag, done, listener, load, loaded, ok,
+                    sh, stats, sysfs_read, sysfs_write, tw_timer_proc, unload,
+                    wait_gone)
+
+LATE = 1.5                      # slack for a slow emulated CPU, as test_msl
+SEEN = 0.15                     # entry into TIME_WAIT is seen by polling
+EINVAL, ERANGE = 22, 34
+TCP_INFO = 11
+
+
+def tcp_info(s):
+    """(rtt, rto) of a connected socket, in seconds (struct tcp_info)."""
+    raw = s.getsockopt(socket.IPPROTO_TCP, TCP_INFO, 104)
+    rto = struct.unpack_from("I", raw, 8)[0]
+    rtt = struct.unpack_from("I", raw, 68)[0]
+    return rtt / 1e6, rto / 1e6
+
+
+def veth_close(p, family=socket.AF_INET):
+    """One connection client -> server over the veth pair, a request and a
+    reply so the RTT is measured, then the client closes first. Returns
+    (client addr, server addr, rtt, rto, time of close)."""
+    caddr, saddr = (CLIENT4, SERVER4) if family == socket.AF_INET else (CLIENT6, SERVER6)
+    srv = listener(p.sv, saddr, family)
+    with p.cl:
+        c = socket.socket(family, socket.SOCK_STREAM)
+    c.connect(srv.getsockname()[:2])
+    conn, _ = srv.accept()
+    for _ in range(3):
+        c.send(b"x")
+        conn.recv(1)
+        conn.send(b"y")
+        c.recv(1)
+    rtt, rto = tcp_info(c)
+    ca, sa = c.getsockname()[:2], srv.getsockname()[:2]
+    c.close()
+    conn.settimeout(10)
+    conn.recv(1)
+    conn.close()
+    srv.close()
+    # The client is in FIN_WAIT2 until the (maybe delayed) FIN arrives.
+    end = time.monotonic() + 10
+    while timer_in(p.cl, ca, sa, family) is None and time.monotonic() < end:
+        time.sleep(0.005)
+    return ca, sa, rtt, rto, time.monotonic()
+
+
+def setpol(ns, **kv):
+    with ns:
+        for k, v in kv.items():
+            err = sysfs_write(k, str(v))
+            assert err == 0, f"{k}={v}: errno {err}"
+
+
+def delta(before, after, *keys):
+    return {k: after[k] - before[k] for k in keys}
+
+
+def timer_in(ns, c, s, family=socket.AF_INET):
+    with ns:
+        return tw_timer_proc(c, s, family)
+
+
+def life_in(ns, c, s, t0, family=socket.AF_INET):
+    with ns:
+        gone = wait_gone(c, s, family, timeout=60)
+    return None if gone is None else gone - t0
+
+
+if loaded():
+    unload()
+load()
+
+# --- defaults: nothing set, nothing recorded ---------------------------------
+ok([sysfs_read(k) for k in ("msl_loopback_ms", "msl_local_ms", "msl_remote_ms",
+                            "local_rtt_us", "rto_floor")] == ["0"] * 5,
+   "class knobs default to 0 (unset: msl_ms applies), floor off")
+
+p = Pair("k")
+CLASSES = ("tw_class_loopback", "tw_class_local", "tw_class_remote")
+# TIME_WAIT: loopback 0.5 s, local 1.5 s, remote 4 s; msl_ms stays 30 s.
+setpol(p.cl, msl_loopback_ms=250, msl_local_ms=750, msl_remote_ms=2000,
+       local_rtt_us=30000)
+with p.cl:
+    sh("sysctl -qw net.ipv4.tcp_rfc1337=1")
+
+# --- loopback peers ---------------------------------------------------------
+b = stats(p.cl)
+for fam, addr in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    with p.cl:
+        c, s, t0 = active_close(addr, fam)
+        t = tw_timer_proc(c, s, fam)
+        gone = wait_gone(c, s, fam, timeout=60)
+    life = None if gone is None else gone - t0
+    ok(t is not None and 0 < t <= 0.5, f"loopback {addr}: timer within msl_loopback x 2 (0.5 s)",
+       f"{t}")
+    ok(life is not None and 0.5 - JIFFY <= life <= 0.5 + LATE,
+       f"loopback {addr}: TIME_WAIT lasted 0.5 s", f"{life}")
+with p.cl:
+    active_close("::ffff:127.0.0.1", socket.AF_INET6)
+d = delta(b, stats(p.cl), *CLASSES, "tw_created", "tw_created_fin_wait2")
+d["created"] = d.pop("tw_created") + d.pop("tw_created_fin_wait2")
+ok(d == {"tw_class_loopback": 3, "tw_class_local": 0, "tw_class_remote": 0, "created": 3},
+   "IPv4, IPv6 and v4-mapped loopback connections counted as loopback", f"{d}")
+
+# --- a veth peer: local below local_rtt_us, remote above (netem) -------------
+b = stats(p.cl)
+c, s, rtt, rto, t0 = veth_close(p)
+t = timer_in(p.cl, c, s)
+rec = stats(p.cl)["tw_records"]
+life = life_in(p.cl, c, s, t0)
+diag(f"veth: rtt {rtt * 1000:.2f} ms, rto {rto * 1000:.0f} ms, timer {t}, lived {life}")
+ok(rtt < 0.030, "veth peer without delay: RTT below local_rtt_us (30 ms)", f"{rtt}")
+ok(t is not None and 1.0 < t <= 1.5, "veth peer without delay: local, timer within 1.5 s",
+   f"{t}")
+ok(life is not None and 1.5 - SEEN <= life <= 1.5 + LATE,
+   "local peer: TIME_WAIT lasted 2 x msl_local (1.5 s)", f"{life}")
+ok(rec >= 1, "a length record exists while local and remote lengths differ", f"{rec}")
+
+sh(f"ip netns exec {p.sv.name} tc qdisc add dev vsk root netem delay 100ms")
+c, s, rtt, rto, t0 = veth_close(p)
+t = timer_in(p.cl, c, s)
+life = life_in(p.cl, c, s, t0)
+diag(f"veth + netem 100 ms: rtt {rtt * 1000:.1f} ms, rto {rto * 1000:.0f} ms, timer {t}, "
+     f"lived {life}")
+ok(rtt >= 0.030, "netem 100 ms: RTT above local_rtt_us", f"{rtt}")
+ok(t is not None and 3.0 < t <= 4.0, "netem 100 ms: remote, timer within 4 s", f"{t}")
+ok(life is not None and 4.0 - SEEN <= life <= 4.0 + LATE,
+   "remote peer: TIME_WAIT lasted 2 x msl_remote (4 s)", f"{life}")
+c6, s6, rtt6, _, t6 = veth_close(p, socket.AF_INET6)
+t = timer_in(p.cl, c6, s6, socket.AF_INET6)
+ok(t is not None and 3.0 < t <= 4.0, "IPv6 over netem: remote too", f"{t} (rtt {rtt6})")
+d = delta(b, stats(p.cl), *CLASSES)
+ok(d == {"tw_class_loopback": 0, "tw_class_local": 1, "tw_class_remote": 2},
+   "class counters: 1 local, 2 remote", f"{d}")
+
+# a threshold above the delayed RTT makes the same path local
+setpol(p.cl, local_rtt_us=2000000)
+c, s, rtt, _, t0 = veth_close(p)
+t = timer_in(p.cl, c, s)
+ok(t is not None and 1.0 < t <= 1.5, "local_rtt_us 2 s: the delayed peer is local", f"{t}")
+
+# --- the RTO floor ------------------------------------------------------------
+# remote TIME_WAIT 100 ms, floor on: the slow path's 3.5 x RTO wins
+setpol(p.cl, local_rtt_us=0, msl_remote_ms=50, rto_floor=1)
+b = stats(p.cl)
+c, s, rtt, rto, t0 = veth_close(p)
+t = timer_in(p.cl, c, s)
+life = life_in(p.cl, c, s, t0)
+floor = 3.5 * rto
+diag(f"floor: rtt {rtt * 1000:.1f} ms, rto {rto * 1000:.0f} ms, 3.5 x rto {floor:.3f} s, "
+     f"timer {t}, lived {life}")
+ok(t is not None and t > 0.1 + 0.2, "rto_floor: the timer is well above 2 x msl_remote (0.1 s)",
+   f"{t}")
+ok(life is not None and 0.7 <= life and 0.75 * floor <= life <= 1.25 * floor + LATE,
+   "rto_floor: TIME_WAIT lasted about 3.5 x RTO", f"{life} vs {floor:.3f}")
+d = delta(b, stats(p.cl), "tw_rto_floored", "tw_class_remote")
+ok(d == {"tw_rto_floored": 1, "tw_class_remote": 1}, "tw_rto_floored counted once", f"{d}")
+# the floor never shortens: a long class length is kept
+setpol(p.cl, msl_remote_ms=2000)
+b = stats(p.cl)
+c, s, _, _, _ = veth_close(p)
+t = timer_in(p.cl, c, s)
+ok(t is not None and 3.0 < t <= 4.0, "rto_floor: a longer class length is kept", f"{t}")
+ok(delta(b, stats(p.cl), "tw_rto_floored")["tw_rto_floored"] == 0,
+   "not counted as floored")
+sh(f"ip netns exec {p.sv.name} tc qdisc del dev vsk root")
+
+# --- a retransmitted FIN re-arms with the first arming's length ---------------
+# loopback TIME_WAIT 100 ms, floor on: armed at 3.5 x RTO (>= 0.7 s); the
+# re-arm must use that length again, not 100 ms.
+setpol(p.cl, msl_loopback_ms=50)
+with p.cl:
+    sn = LoSniffer()
+    c, s, t0 = active_close()
+    first = tw_timer_proc(c, s)
+    fin = sn.find_fin(s[1], c[1])
+    time.sleep(0.3)
+    before = tw_timer_proc(c, s)
+    sn.replay(fin)
+    t_replay = time.monotonic()
+    after = tw_timer_proc(c, s)
+    gone = wait_gone(c, s, timeout=60)
+    sn.close()
+life = None if gone is None else gone - t_replay
+diag(f"rearm: first {first} s, before replay {before} s, after {after} s, then lived {life}")
+ok(fin is not None and first is not None and first >= 0.6,
+   "loopback + floor: first armed at the floor (>= 0.6 s)", f"{first}")
+ok(after is not None and before is not None and after > before + 0.15 and
+   abs(after - first) <= 0.1, "the retransmitted FIN re-armed to the first length", f"{after}")
+ok(life is not None and first - 0.1 <= life <= first + LATE,
+   "TIME_WAIT ended one first-length after the FIN", f"{life}")
+
+# --- records come and go --------------------------------------------------------
+end = time.monotonic() + 15
+with p.cl:
+    while sh("ss -Htan state time-wait state fin-wait-2").stdout.strip() and \
+            time.monotonic() < end:
+        time.sleep(0.1)
+r = stats(p.cl)["tw_records"]
+ok(r == 0, "no length record left once the sockets are gone", f"{r}")
+ok(int(sysfs_read("stats/tw_record_bytes")) > 0, "record size shown")
+
+# --- knobs: refusals, netlink, the tool ---------------------------------------
+with p.cl:
+    cur = [sysfs_read(k) for k in ("msl_local_ms", "local_rtt_us", "rto_floor")]
+    for k, v in (("msl_local_ms", "600001"), ("local_rtt_us", "10000001"),
+                 ("rto_floor", "2"), ("rto_floor", "on"), ("msl_remote_ms", "-1")):
+        err = sysfs_write(k, v)
+        ok(err in (EINVAL, ERANGE), f"sysfs {k}={v} refused", f"errno {err}")
+    ok([sysfs_read(k) for k in ("msl_local_ms", "local_rtt_us", "rto_floor")] == cur,
+       "refused writes changed nothing")
+    r = subprocess.run([TOOL, "set", "msl-local", "400ms", "local-rtt", "25ms",
+                        "rto-floor", "off", "msl-remote", "unset"],
+                       capture_output=True, text=True)
+    ok(r.returncode == 0, "twctl set msl-local 400ms local-rtt 25ms rto-floor off msl-remote unset",
+       r.stderr)
+    ok((sysfs_read("msl_local_ms"), sysfs_read("local_rtt_us"), sysfs_read("rto_floor"),
+        sysfs_read("msl_remote_ms")) == ("400", "25000", "0", "0"),
+       "sysfs shows what netlink set")
+    js = json.loads(subprocess.run([TOOL, "-j", "show"], capture_output=True,
+                                   text=True).stdout)
+    ok(js.get("msl_local_ms") == 400 and js.get("local_rtt_us") == 25000 and
+       js.get("time_wait_local_ms") == 800 and js.get("msl_remote_ms") == 0 and
+       "time_wait_remote_ms" not in js, "twctl -j show", f"{js}")
+    r = subprocess.run([TOOL, "set", "msl-local", "400ms", "local-rtt", "11s"],
+                       capture_output=True, text=True)
+    ok(r.returncode != 0 and "local-rtt" in r.stderr and sysfs_read("msl_local_ms") == "400",
+       "the tool refuses local-rtt 11s, nothing applied", r.stderr.strip())
+    r = subprocess.run([TOOL, "show"], capture_output=True, text=True)
+    ok("msl-remote" in r.stdout and "unset" in r.stdout, "twctl show says unset", r.stdout)
+
+# --- unload with records alive, then let the sockets expire --------------------
+setpol(p.cl, msl_remote_ms=500, rto_floor=1)
+for _ in range(5):
+    veth_close(p)
+n = stats(p.cl)["tw_records"]
+ok(n >= 5, "records alive before unload", f"{n}")
+unload()
+ok(not loaded(), "unloaded with length records and TIME_WAIT sockets alive")
+time.sleep(2.5)
+with p.cl:
+    left = sh("ss -Htan state time-wait").stdout.strip()
+ok(left == "", "those TIME_WAIT sockets expired after the unload", left)
+p.delete()
+done()
