@@ -83,7 +83,9 @@ w(f"- host: {HOST_CORES} cores ({HOST_CPU}), no KVM: every guest runs under QEMU
 for d in docs:
     w(f"- kernel `{d['kernel']}`: measured {d['started']} (UTC), module from commit "
       f"`{d.get('commit', '?')}`, guest time {d['wall_s']:.0f} s, whole VM run "
-      f"{d.get('vm_wall_s', 0)} s{' (SMOKE run: too short for any conclusion)' if d['smoke'] else ''}")
+      f"{d.get('vm_wall_s', 0)} s{' (SMOKE run: too short for any conclusion)' if d['smoke'] else ''}"
+      + "".join(f"; {x['part']} re-measured {x['started']} (commit `{x['commit']}`)"
+                for x in d.get("remeasured", [])))
 w("")
 
 # --- P1 / P2 ---------------------------------------------------------------------
@@ -146,19 +148,32 @@ for d in docs:
         dmed = statistics.median(diffs)
         dq1, dq3 = quartiles(diffs)
         nconn = sum(r["connections"] for r in runs if r["cfg"] in ("none", "defaults"))
-        w(f"Per-event cost (module at defaults): paired difference of time per "
-          f"connection, median {dmed:+.1f} us (IQR {dq1:+.1f}..{dq3:+.1f} us) on a "
-          f"base of {none_us:.0f} us per connection, over {nconn} connections.")
+        para = (f"**Per-event cost** (module at defaults): paired difference of time per "
+                f"connection, median {dmed:+.1f} us (IQR {dq1:+.1f}..{dq3:+.1f} us) on a "
+                f"base of {none_us:.0f} us per connection, over {nconn} connections.")
         if hits:
             ev = hits + 3   # + the probes every connection hits: tcp_time_wait, inet_twsk_alloc (kretprobe), __inet_twsk_schedule
-            w(f" Each connection fires `inet_sock_set_state` {hits:.1f} times "
-              f"(counted by bpftrace) and three of twctl's probes (`tcp_time_wait`, "
-              f"`inet_twsk_alloc` with its return, `__inet_twsk_schedule`), i.e. about "
-              f"{ev:.0f} hook calls; the module "
-              f"counted {f1(trans)} close-path transitions per connection. That puts the "
-              f"cost of one hook call at {dmed / ev * 1000:+.0f} ns median "
-              f"(IQR {dq1 / ev * 1000:+.0f}..{dq3 / ev * 1000:+.0f} ns) under TCG.")
-        w("")
+            para += (f" Each connection fires `inet_sock_set_state` {hits:.1f} times "
+                     f"(counted by bpftrace) and three of twctl's probes (`tcp_time_wait`, "
+                     f"`inet_twsk_alloc` with its return, `__inet_twsk_schedule`), i.e. about "
+                     f"{ev:.0f} hook calls; the module counted {f1(trans)} close-path "
+                     f"transitions per connection. That puts one hook call at "
+                     f"{dmed / ev * 1000:+.0f} ns median (IQR {dq1 / ev * 1000:+.0f}.."
+                     f"{dq3 / ev * 1000:+.0f} ns) of emulated time.")
+        w(para + "\n")
+        if "tracepoint_only" in sm:
+            tdiffs = [r["us_per_conn"] - base[r["rep"]]["us_per_conn"] for r in runs
+                      if r["cfg"] == "tracepoint_only" and r["rep"] in base]
+            tmed = statistics.median(tdiffs)
+            w(f"**Where it goes**: with every kprobe disarmed (tracepoint_only) the paired "
+              f"difference is {tmed:+.1f} us per connection against {dmed:+.1f} us with "
+              f"everything armed: the `inet_sock_set_state` probe accounts for about "
+              f"{max(0.0, min(1.0, tmed / dmed)) * 100 if dmed > 0 else 0:.0f} % of the cost, the "
+              f"kprobes/kretprobes for the rest.\n")
+        if ov.get("kprobes_list"):
+            w("How the probes were armed (`/sys/kernel/debug/kprobes/list`; `[FTRACE]` = "
+              "through the function's ftrace call site, cheaper than a breakpoint):\n")
+            w("```\n" + ov["kprobes_list"].strip() + "\n```\n")
         p1 = 1 - sm["defaults"]["paired_rate_ratio_median"]
         p1_lis = 1 - sm["listener"]["paired_rate_ratio_median"] if "listener" in sm else None
         iqr = (quartiles([base[r["rep"]]["us_per_conn"] / r["us_per_conn"] for r in runs
