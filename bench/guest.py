@@ -134,7 +134,13 @@ class Bpftrace:
 
     def stop(self):
         self.p.send_signal(signal.SIGINT)
-        out = self.p.communicate(timeout=120)[0].decode(errors="replace")
+        try:
+            out = self.p.communicate(timeout=240)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            # never leave it attached under the runs that follow
+            self.p.kill()
+            self.p.communicate()
+            raise RuntimeError("bpftrace did not exit within 240 s of SIGINT; killed")
         counts = {int(k): int(v) for k, v in re.findall(r"@\[(\d+)\]: (\d+)", out)}
         return counts
 
