@@ -205,6 +205,11 @@ for d in docs:
                             f"`{ov['bpftrace_error'][-200:]}`")
         else:
             verdicts.append(f"P2 on {d['kernel']}: not measured (no bpftrace runs)")
+        if ov.get("bpftrace_error") and "bpftrace" in sm:
+            w(f"*In this run one bpftrace run failed and the remaining rounds ran without "
+              f"bpftrace* (`{ov['bpftrace_error'][-160:]}`); harnesses before the fix of "
+              "2026-11-25 07:25 left such a bpftrace process behind, so it may have "
+              "run (attached or exiting) under some of the next rounds.\n")
         at = [r.get("bpftrace_attach_s") for r in runs if r["cfg"] == "bpftrace"]
         if at:
             w(f"bpftrace needed {min(at):.0f}-{max(at):.0f} s to attach in each run "
@@ -292,7 +297,7 @@ if series_files:
 # --- P4 ---------------------------------------------------------------------------
 w("## P4: TIME_WAIT precision (goal: never shorter than 2 x MSL, at most 1 jiffy + 2 % longer)\n")
 w("For each MSL a netns with that `msl_ms`, TIME_WAITs made by an active close "
-  "on loopback, interleaved across the MSLs. Two views of each socket's life: "
+  "on loopback: the 5 s and 30 s ones first, all at once, then the 50 ms and 500 ms ones one at a time, each polled from its start to its end. Two views of each socket's life: "
   "**module**: the `twctl:tw_expire` tracepoint's lifetime in ms (from the "
   "arming of the timer to the end) and `stats/lifetime_ms` (log2 buckets); "
   "**observer**: polling `/proc/net/tcp` of the netns - a lifetime lies between "
@@ -366,7 +371,7 @@ for d in docs:
             return next(c for c in (8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192)
                         if c >= n)
         fixed = kmalloc(sizes["twctl_pernet"]) + kmalloc(sizes["twctl_snap"])
-        w(f"Exact, from the module's structures (`pahole` on the built twctl.ko): per netns "
+        w(f"Exact, from the module's structures (`pahole` on the twctl.ko last built by `bench/run.sh`, i.e. of its latest commit above): per netns "
           f"`struct twctl_pernet` {sizes['twctl_pernet']} bytes (the netns core's "
           f"`net_generic` allocation, kmalloc-{kmalloc(sizes['twctl_pernet'])}), the policy "
           f"snapshot `struct twctl_snap` {sizes['twctl_snap']} bytes (kmalloc-"
