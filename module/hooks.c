@@ -154,22 +154,28 @@ static bool twctl_sk_loopback(const struct sock *sk)
 }
 
 /*
- * The TIME_WAIT length of @tw under @s: its length record, or else its
- * class's length, the class read off its addresses (without a record, a
- * peer is never local: see twctl_policy_needs_records()). *@exact tells
- * whether it is the length the socket was armed with (a record), rather
- * than the one now in force.
+ * The TIME_WAIT length and peer class of @tw under @s: its length record,
+ * or else the class read off its addresses (without a record no peer is
+ * local: see twctl_policy_needs_records()) and that class's length now in
+ * force. *@exact tells whether the length is the one the socket was armed
+ * with (a record).
  */
 static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
-				     const struct twctl_snap *s, bool *exact)
+				     const struct twctl_snap *s, bool *exact,
+				     u8 *class)
 {
 	unsigned long len;
+	u8 c;
 
-	*exact = twctl_twrec_len(tw, &len);
-	if (*exact)
-		return len;
-	return s->class_timeo[twctl_tw_loopback(tw) ? TWCTL_CLASS_LOOPBACK :
-						      TWCTL_CLASS_REMOTE];
+	*exact = twctl_twrec_get(tw, &len, &c);
+	if (!*exact) {
+		c = twctl_tw_loopback(tw) ? TWCTL_CLASS_LOOPBACK :
+					    TWCTL_CLASS_REMOTE;
+		len = s->class_timeo[c];
+	}
+	if (class)
+		*class = c;
+	return len;
 }
 
 /* __inet_twsk_schedule(struct inet_timewait_sock *tw, int timeo, bool rearm) */
@@ -179,7 +185,9 @@ static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
 	const struct net *net = twsk_net(tw);
 	const struct twctl_snap *s;
-	bool rearm;
+	unsigned long len;
+	bool rearm, exact;
+	u8 class;
 
 	if (!twctl_is_tcp(tw))
 		return 0;
@@ -188,24 +196,22 @@ static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 	if (!s)
 		goto out;
 	rearm = regs->dx & 0xff;
-	if (!rearm)
+	len = twctl_tw_length(tw, s, &exact, &class);
+	if (!rearm) {
 		twctl_stat_inc(net, is_tw ? TWCTL_STAT_TW_CREATED :
 					       TWCTL_STAT_TW_CREATED_FW2);
-	else if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw)
+		twctl_stat_inc(net, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
+	} else if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw) {
 		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
-	else if (is_tw)
+	} else if (is_tw) {
 		twctl_stat_inc(net, TWCTL_STAT_TW_REARMED);
+	}
 	/*
 	 * TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN; a rearm gets
 	 * the same length as the first arming.
 	 */
-	if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN) {
-		bool exact;
-		unsigned long len = twctl_tw_length(tw, s, &exact);
-
-		if (len != TCP_TIMEWAIT_LEN)
-			regs->si = len;
-	}
+	if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
+		regs->si = len;
 	if (trace_tw_arm_enabled())
 		twctl_trace_tw(trace_tw_arm, tw, rearm ? 2 : is_tw ? 0 : 1,
 			       jiffies_to_msecs((int)regs->si));
@@ -246,7 +252,7 @@ static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
 	s = twctl_snap_rcu(net);
 	if (s) {
 		bool exact;
-		unsigned long len = twctl_tw_length(tw, s, &exact);
+		unsigned long len = twctl_tw_length(tw, s, &exact, NULL);
 
 		q.age_ms = jiffies_to_msecs(twctl_tw_age(READ_ONCE(tw->tw_timer.expires),
 							 jiffies, len,
@@ -440,7 +446,7 @@ static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 		twctl_trans_inc(net, twctl_close_state_index(TCP_TIME_WAIT),
 				twctl_close_state_index(TCP_CLOSE));
 		lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires), jiffies,
-				       twctl_tw_length(tw, s, &exact));
+				       twctl_tw_length(tw, s, &exact, NULL));
 		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT)
 			twctl_hist_inc(net, twctl_hist_bucket(jiffies_to_msecs(lived)));
 		twctl_tw_end_notify(tw, (struct net *)net, cause,
@@ -484,12 +490,14 @@ static int twctl_tw_alloc_entry(struct kretprobe_instance *ri,
 }
 
 /*
- * A timewait socket was made from @sk: count its peer class and, when the
- * policy needs one, record its TIME_WAIT length, decided here while the
- * full socket's RTT and RTO are still at hand.
+ * A timewait socket was made from @sk and the policy needs its class and
+ * length recorded: decide them here, while the full socket's RTT and RTO
+ * are at hand. (This return probe can run in process context with BH on;
+ * a softirq taken during it would find our other probes busy, so it does
+ * nothing else, and nothing at all when no record is needed.)
  */
-static void twctl_tw_classify(const struct sock *sk, const void *tw,
-			      const struct net *net, const struct twctl_snap *s)
+static void twctl_tw_record(const struct sock *sk, const void *tw,
+			    const struct net *net, const struct twctl_snap *s)
 {
 	enum twctl_peer_class c;
 	unsigned long len;
@@ -498,12 +506,9 @@ static void twctl_tw_classify(const struct sock *sk, const void *tw,
 	c = twctl_peer_class(twctl_sk_loopback(sk),
 			     READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
 			     s->pol.local_rtt_us);
-	twctl_stat_inc(net, TWCTL_STAT_TW_CLASS_LOOPBACK + c);
-	if (!s->records)
-		return;
 	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor,
 			   READ_ONCE(inet_csk(sk)->icsk_rto), &floored);
-	if (twctl_twrec_add(tw, len))
+	if (twctl_twrec_add(tw, len, c))
 		twctl_stat_inc(net, TWCTL_STAT_TW_RECORD_FAILED);
 	else if (floored)
 		twctl_stat_inc(net, TWCTL_STAT_TW_RTO_FLOORED);
@@ -525,8 +530,8 @@ static int twctl_tw_alloc_ret(struct kretprobe_instance *ri,
 	s = twctl_snap_rcu(net);
 	if (s && !tw)
 		twctl_stat_inc(net, TWCTL_STAT_TW_OVERFLOW);
-	else if (s)
-		twctl_tw_classify(sk, tw, net, s);
+	else if (s && s->records)
+		twctl_tw_record(sk, tw, net, s);
 	rcu_read_unlock();
 	return 0;
 }
@@ -596,6 +601,26 @@ static struct kprobe *twctl_kprobes[] = {
 	&twctl_tw_kill_kp,
 	&twctl_time_wait_kp,
 };
+
+/*
+ * A kprobe that fires while another probe's handler runs on the same CPU
+ * (a softirq taken during a handler in process context) is skipped and
+ * counted by the kprobes layer: the counters then miss that event, and a
+ * skipped __inet_twsk_schedule() keeps the kernel's length. Shown to the
+ * administrator so it is never silent.
+ */
+u64 twctl_hooks_missed(void)
+{
+	u64 n = 0;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(twctl_kprobes); i++)
+		n += READ_ONCE(twctl_kprobes[i]->nmissed);
+	for (i = 0; i < ARRAY_SIZE(twctl_kretprobes); i++)
+		n += READ_ONCE(twctl_kretprobes[i]->nmissed) +
+		     READ_ONCE(twctl_kretprobes[i]->kp.nmissed);
+	return n;
+}
 
 /*
  * tcp_prot is exported; tcpv6_prot is not, so read it from a kernel socket.

@@ -195,16 +195,13 @@ unsigned long twctl_class_timeo_hz(const struct twctl_policy *p,
 }
 
 /*
- * Whether the TIME_WAIT length of a non-loopback connection can depend on
- * more than its addresses (RTT or RTO at close), which a timewait socket does
- * not keep: then the length is recorded at close (see hooks.c).
+ * Whether a connection's class or TIME_WAIT length can depend on more than
+ * its addresses (its RTT or RTO at close), which a timewait socket does not
+ * keep: then both are recorded at close (see hooks.c).
  */
 bool twctl_policy_needs_records(const struct twctl_policy *p)
 {
-	return p->rto_floor ||
-	       (p->local_rtt_us &&
-		twctl_class_msl_ms(p, TWCTL_CLASS_LOCAL) !=
-		twctl_class_msl_ms(p, TWCTL_CLASS_REMOTE));
+	return p->rto_floor || p->local_rtt_us;
 }
 
 /* The RTO floor, in ticks, for an RTO of @rto ticks: 3.5 x RTO. */

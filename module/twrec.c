@@ -30,6 +30,7 @@ struct twctl_twrec {
 	struct hlist_node node;
 	const void *tw;
 	unsigned long len;
+	u8 class;		/* enum twctl_peer_class */
 	struct rcu_head rcu;
 };
 
@@ -68,7 +69,7 @@ static struct twctl_twrec *twctl_twrec_find(u32 h, const void *tw)
  * Record @len for @tw, any context. A record left by a socket that ended
  * unseen (it cannot happen while the hooks are armed) is overwritten.
  */
-int twctl_twrec_add(const void *tw, unsigned long len)
+int twctl_twrec_add(const void *tw, unsigned long len, u8 class)
 {
 	u32 h = twctl_twrec_hash(tw);
 	struct twctl_twrec *r, *old;
@@ -79,10 +80,12 @@ int twctl_twrec_add(const void *tw, unsigned long len)
 		return -ENOMEM;
 	r->tw = tw;
 	r->len = len;
+	r->class = class;
 	spin_lock_irqsave(twctl_twrec_lockof(h), flags);
 	old = twctl_twrec_find(h, tw);
 	if (old) {
 		WRITE_ONCE(old->len, len);
+		WRITE_ONCE(old->class, class);
 	} else {
 		hlist_add_head_rcu(&r->node, &twctl_twrec_tab[h]);
 		atomic_long_inc(&twctl_twrec_n);
@@ -93,8 +96,8 @@ int twctl_twrec_add(const void *tw, unsigned long len)
 	return 0;
 }
 
-/* The length recorded for @tw, if any. */
-bool twctl_twrec_len(const void *tw, unsigned long *len)
+/* The length and peer class recorded for @tw, if any. */
+bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class)
 {
 	struct twctl_twrec *r;
 	bool found = false;
@@ -105,6 +108,7 @@ bool twctl_twrec_len(const void *tw, unsigned long *len)
 	r = twctl_twrec_find(twctl_twrec_hash(tw), tw);
 	if (r) {
 		*len = READ_ONCE(r->len);
+		*class = READ_ONCE(r->class);
 		found = true;
 	}
 	rcu_read_unlock();

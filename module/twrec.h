@@ -9,8 +9,8 @@ struct twctl_twrec;
 
 extern const size_t twctl_twrec_size;
 
-int twctl_twrec_add(const void *tw, unsigned long len);
-bool twctl_twrec_len(const void *tw, unsigned long *len);
+int twctl_twrec_add(const void *tw, unsigned long len, u8 class);
+bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class);
 void twctl_twrec_del(const void *tw);
 long twctl_twrec_count(void);
 void twctl_twrec_exit(void);
