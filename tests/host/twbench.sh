@@ -82,8 +82,11 @@ t "latency p50 <= p99 <= max, rate = connections / elapsed, the series adds up" 
 
 # --- errors by errno: 10 source ports, 30 attempts ------------------------------
 inns "$bench -j -n 30 -b 127.0.0.1 -p 40000-40009" >"$tmp/exh.json" 2>"$tmp/err"
-out=$(check "$tmp/exh.json" 'r["connections"] == 10 and r["errors"] == {"EADDRNOTAVAIL": 20}
-	and r["errors_total"] == 20 and r["attempts"] == 30' 2>&1)
+# (The host's kernel, not ours, picks the ports: a 6.18 host was seen, once
+# in many runs, to hand out two of them a second time within 10 ms.)
+out=$(check "$tmp/exh.json" '10 <= r["connections"] <= 12 and list(r["errors"]) == ["EADDRNOTAVAIL"]
+	and r["errors_total"] == r["errors"]["EADDRNOTAVAIL"] == 30 - r["connections"]
+	and r["attempts"] == 30' 2>&1)
 t "10-port range: 10 connections, then 20 x EADDRNOTAVAIL" $? "$out $(cat "$tmp/err")"
 inns "$bench -j -n 30 -S -b 127.0.0.1 -p 40000-40009" >"$tmp/stop.json" 2>"$tmp/err"
 out=$(check "$tmp/stop.json" 'r["connections"] == 10 and r["errors"] == {"EADDRNOTAVAIL": 1}' 2>&1)
