@@ -14,7 +14,7 @@ MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 DKMS_SRC = $(DESTDIR)/usr/src/twctl-$(VERSION)
 
 .PHONY: all module tool clean deps check demo kunit style sparse \
-	install module-install tool-install dkms-install uninstall \
+	fuzz stress install module-install tool-install dkms-install uninstall \
 	module-uninstall tool-uninstall print-version help bench
 
 all: module tool
@@ -26,6 +26,8 @@ help:
 	@echo "make demo       boot a test kernel in QEMU and show TIME_WAIT before/after tuning"
 	@echo "make check      every test (installs its dependencies with apt)"
 	@echo "make kunit      KUnit suites in our debug kernel (built once, cached)"
+	@echo "make fuzz       netlink fuzzing at full size on the debug kernel (docs/RELIABILITY.md)"
+	@echo "make stress     load/unload, netns and fault stress at full size on the debug kernel"
 	@echo "make bench      benchmarks in QEMU (BENCH_KERNELS=\"61 612\"), writes docs/BENCHMARKS.md"
 	@echo "make deps       install build and test dependencies, fetch test kernels"
 	@echo "make style      checkpatch.pl on the module sources"
@@ -56,6 +58,12 @@ demo:
 
 kunit:
 	bash tests/kunit/run.sh
+
+fuzz:
+	bash tests/reliability.sh fuzz
+
+stress:
+	bash tests/reliability.sh stress
 
 # Benchmarks, not tests: see docs/BENCHMARKS.md (about 20 min per kernel).
 BENCH_KERNELS ?= 61 612
