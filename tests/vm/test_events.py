@@ -105,7 +105,9 @@ n = int(churn.stdout.split()[1])
 seqs = [u64(e[A["SEQ"]]) for e in evs]
 gaps = sum(b - a - 1 for a, b in zip(seqs, seqs[1:]) if b - a > 1)
 dropped = after["events_dropped"] - before["events_dropped"]
-ok(n > 200 and (lost_by_buffer or gaps > 0),
+# (the debug kernel under TCG manages ~30 connections/s: ~6 events each
+# still overflow an unread socket buffer)
+ok(n > 50 and (lost_by_buffer or gaps > 0),
    f"{n} connections unread: the reader is told it lost events "
    f"(ENOBUFS {lost_by_buffer}, {gaps} in sequence gaps)", churn.stdout)
 ok(dropped > 0 or lost_by_buffer, f"rate limit / drops counted: events_dropped {dropped}")
@@ -123,7 +125,7 @@ def monitor(*opts):
     """Run `twctl [opts] monitor` around one active close: (client, rc, out, err)."""
     p = subprocess.Popen([TOOL, *opts, "monitor"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)
+    time.sleep(1.5)     # it has joined the group (slow on the debug kernel)
     c, _, _ = active_close()
     time.sleep(1.5)
     p.send_signal(signal.SIGTERM)
