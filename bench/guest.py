@@ -161,7 +161,8 @@ class Listener:
         self.p.wait(timeout=30)
 
 
-KPROBES_ENABLED = "/sys/kernel/debug/kprobes/enabled"
+# 0 disarms every ftrace user: twctl's function-entry hooks and its kretprobe
+HOOKS_ENABLED = "/proc/sys/kernel/ftrace_enabled"
 
 
 def churn_run(cfg, n):
@@ -172,8 +173,8 @@ def churn_run(cfg, n):
         load()
     kp_off = cfg == "tracepoint_only"
     if kp_off:
-        # diagnosis: every kprobe disarmed (debugfs), the tracepoint probe stays
-        with open(KPROBES_ENABLED, "w") as f:
+        # diagnosis: every function hook disarmed, the tracepoint probe stays
+        with open(HOOKS_ENABLED, "w") as f:
             f.write("0")
     ns = fresh_ns("o")
     extra = {}
@@ -202,7 +203,7 @@ def churn_run(cfg, n):
         if lis:
             lis.stop()
         if kp_off:
-            with open(KPROBES_ENABLED, "w") as f:
+            with open(HOOKS_ENABLED, "w") as f:
                 f.write("1")
         ns.delete()
     res = slim(r)
@@ -224,7 +225,7 @@ def overhead():
     reps = args.reps or (2 if SMOKE else 20)
     bpf_reps = 1 if SMOKE else 6
     cfgs = ["none", "defaults", "listener"]
-    if not SMOKE and os.path.exists(KPROBES_ENABLED):
+    if not SMOKE and os.path.exists(HOOKS_ENABLED):
         cfgs.append("tracepoint_only")
     runs = []
     bpf_error = None
@@ -252,7 +253,7 @@ def overhead():
     # how each probe is armed: [FTRACE] (cheap) or a breakpoint (int3, costly)
     load()
     try:
-        kp_list = open("/sys/kernel/debug/kprobes/list").read()
+        kp_list = open("/sys/kernel/debug/tracing/enabled_functions").read()
     except OSError as e:
         kp_list = f"unreadable: {e}"
     unload()

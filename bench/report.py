@@ -93,13 +93,13 @@ w("## P1, P2: close-path overhead (goal P1 <= 2 %; P2: ours <= 0.5x bpftrace's)\
 w("Sequential loopback churn (`twbench -n N -c 1`: connect, close by the client, "
   "the server closes on EOF; 1 client loop, 1 vCPU) in a fresh netns per run. "
   "Configs: **none** (module not loaded), **defaults** (module loaded: every "
-  "counter always on, the tracepoint and kprobes armed, event group registered, "
+  "counter always on, the tracepoint and function hooks armed, event group registered, "
   "no listener), **listener** (same plus `twctl monitor` joined to the events "
   "group in that netns, output to /dev/null), **bpftrace** (no module; "
   "`bpftrace -e 'tracepoint:sock:inet_sock_set_state { @[args->newstate] = count(); }'`, "
   "what a user would run instead to count close-path states), and, where the "
   "table has it, **tracepoint_only** (a diagnosis, not a mode: the module loaded "
-  "with every kprobe disarmed through `/sys/kernel/debug/kprobes/enabled`, so "
+  "with every function hook disarmed through `/proc/sys/kernel/ftrace_enabled`, so "
   "only its `inet_sock_set_state` probe runs). The module has no switch for its "
   "counters or its event group: \"every counter and the event group active, no "
   "listener\" *is* the defaults config (events are only built for a listener). "
@@ -165,13 +165,13 @@ for d in docs:
             tdiffs = [r["us_per_conn"] - base[r["rep"]]["us_per_conn"] for r in runs
                       if r["cfg"] == "tracepoint_only" and r["rep"] in base]
             tmed = statistics.median(tdiffs)
-            w(f"**Where it goes**: with every kprobe disarmed (tracepoint_only) the paired "
+            w(f"**Where it goes**: with every function hook disarmed (tracepoint_only) the paired "
               f"difference is {tmed:+.1f} us per connection against {dmed:+.1f} us with "
               f"everything armed: the `inet_sock_set_state` probe accounts for about "
               f"{max(0.0, min(1.0, tmed / dmed)) * 100 if dmed > 0 else 0:.0f} % of the cost, the "
-              f"kprobes/kretprobes for the rest.\n")
+              f"function hooks for the rest.\n")
         if ov.get("kprobes_list"):
-            w("How the probes were armed (`/sys/kernel/debug/kprobes/list`; `[FTRACE]` = "
+            w("How the hooks were armed (`enabled_functions` or, before, `kprobes/list`; `[FTRACE]` = "
               "through the function's ftrace call site, cheaper than a breakpoint):\n")
             w("```\n" + ov["kprobes_list"].strip() + "\n```\n")
         p1 = 1 - sm["defaults"]["paired_rate_ratio_median"]

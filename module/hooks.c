@@ -8,33 +8,44 @@
  * tcp_time_wait() and the re-arming by tcp_timewait_state_process() when a
  * retransmitted FIN (or another segment) restarts the 2MSL wait, goes
  * through the exported __inet_twsk_schedule(tw, timeo, rearm), always with
- * timeo == TCP_TIMEWAIT_LEN for the TIME_WAIT substate. A kprobe pre-handler
+ * timeo == TCP_TIMEWAIT_LEN for the TIME_WAIT substate. A hook at its entry
  * rewrites timeo (the second argument) with the namespace's 2 x MSL.
  * FIN_WAIT2 timewait sockets keep the kernel's tcp_fin_timeout logic.
  *
  * TIME_WAIT reuse: a connect() that meets a TIME_WAIT socket on its 4-tuple
  * asks the exported tcp_twsk_unique(sk, sktw, twp) whether it may take it
  * over (directly on 6.12, through twsk_prot->twsk_unique on 6.1, for IPv4
- * and IPv6 alike). When the namespace has an explicit reuse mode, a kprobe
+ * and IPv6 alike). When the namespace has an explicit reuse mode, the hook
  * redirects that call, as livepatch does, to twctl_twsk_unique(): same
  * arguments, same caller, same locks held. For "inherit" the kernel's own
  * function runs untouched.
  *
  * MSL by peer class: the class (loopback, local by RTT, remote) and the RTO
- * floor are decided from the full socket when inet_twsk_alloc() returns its
- * timewait socket in tcp_time_wait(). When the length can depend on more
+ * floor are decided from the full socket tcp_time_wait() hands over when
+ * its timewait socket is first armed. When the length can depend on more
  * than the addresses, it is kept in a length record (twrec.c) that every
  * arming of that timewait socket then uses; otherwise the class is read
  * again off the timewait socket's addresses.
+ *
+ * Hooks: function entries are hooked with ftrace_ops of their own (what
+ * kprobes on function entries use underneath, and livepatch for a
+ * redirect), not kprobes. The kprobes layer lets one probe handler run per
+ * CPU: a softirq taken while a handler runs in process context would find
+ * it busy and its events would be skipped, losing counts. ftrace's recursion
+ * guard is per context (task, softirq, hardirq, NMI), so a softirq always
+ * runs its hooks. Only the return of tcp_timewait_state_process(), which
+ * runs in softirq alone, uses a kretprobe.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/ipv6.h>
+#include <linux/ftrace.h>
 #include <linux/jiffies.h>
 #include <linux/kprobes.h>
 #include <linux/net.h>
 #include <linux/ptrace.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <net/inet_timewait_sock.h>
@@ -65,8 +76,26 @@
 static DEFINE_PER_CPU(unsigned long, twctl_expiring);
 static DEFINE_PER_CPU(unsigned long, twctl_syn_tw);
 static DEFINE_PER_CPU(unsigned long, twctl_fw2_tw);
-/* the full socket tcp_time_wait() is handing over to a timewait socket */
-static DEFINE_PER_CPU(unsigned long, twctl_tw_sk);
+
+/*
+ * The full socket tcp_time_wait() is handing over to a timewait socket, and
+ * whether that timewait socket was armed (no arming: tcp_max_tw_buckets
+ * refused it), from tcp_time_wait()'s entry to the socket's move to CLOSE
+ * in tcp_done(). One note per context level, as tcp_time_wait() runs in
+ * process context (socket backlog, close()) and in softirq, and a softirq
+ * can come between the entry and the arming of a process-context one.
+ */
+struct twctl_handover {
+	unsigned long sk;
+	bool armed;
+};
+
+static DEFINE_PER_CPU(struct twctl_handover[4], twctl_handover);
+
+static struct twctl_handover *twctl_handover_here(void)
+{
+	return this_cpu_ptr(&twctl_handover[interrupt_context_level()]);
+}
 
 /* struct proto of TCP over IPv4 and IPv6; tw->tw_prot is one of these. */
 static const struct proto *twctl_tcp_prot[2] __read_mostly;
@@ -178,24 +207,69 @@ static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
 	return len;
 }
 
+/*
+ * The full socket a timewait socket is being made from, when this is its
+ * first arming in tcp_time_wait(): the note left at tcp_time_wait()'s
+ * entry in this context, checked against the ports.
+ */
+static const struct sock *twctl_handover_sk(const struct inet_timewait_sock *tw)
+{
+	struct twctl_handover *h = twctl_handover_here();
+	const struct sock *sk = (const void *)h->sk;
+
+	if (!sk || tw->tw_dport != sk->sk_dport ||
+	    htons(tw->tw_num) != inet_sk(sk)->inet_sport)
+		return NULL;
+	h->armed = true;
+	return sk;
+}
+
+/*
+ * The policy needs the class and length of a new timewait socket recorded:
+ * decide them from the full socket @sk, while its RTT and RTO are at hand.
+ * Runs with BH off (tcp_time_wait() arms under local_bh_disable()).
+ */
+static void twctl_tw_record(const struct sock *sk, const void *tw,
+			    const struct net *net, const struct twctl_snap *s)
+{
+	enum twctl_peer_class c;
+	unsigned long len;
+	bool floored;
+
+	c = twctl_peer_class(twctl_sk_loopback(sk),
+			     READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
+			     s->pol.local_rtt_us);
+	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor,
+			   READ_ONCE(inet_csk(sk)->icsk_rto), &floored);
+	if (twctl_twrec_add(tw, len, c))
+		twctl_stat_inc(net, TWCTL_STAT_TW_RECORD_FAILED);
+	else if (floored)
+		twctl_stat_inc(net, TWCTL_STAT_TW_RTO_FLOORED);
+}
+
 /* __inet_twsk_schedule(struct inet_timewait_sock *tw, int timeo, bool rearm) */
-static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
+static void twctl_tw_schedule_pre(struct pt_regs *regs)
 {
 	struct inet_timewait_sock *tw = (void *)regs->di;
 	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
+	bool rearm = regs->dx & 0xff;
 	const struct net *net = twsk_net(tw);
+	const struct sock *sk = NULL;
 	const struct twctl_snap *s;
 	unsigned long len;
-	bool rearm, exact;
+	bool exact;
 	u8 class;
 
 	if (!twctl_is_tcp(tw))
-		return 0;
+		return;
+	if (!rearm)
+		sk = twctl_handover_sk(tw);
 	rcu_read_lock();
 	s = twctl_snap_rcu(net);
 	if (!s)
 		goto out;
-	rearm = regs->dx & 0xff;
+	if (sk && s->records)
+		twctl_tw_record(sk, tw, net, s);
 	len = twctl_tw_length(tw, s, &exact, &class);
 	if (!rearm) {
 		twctl_stat_inc(net, is_tw ? TWCTL_STAT_TW_CREATED :
@@ -217,7 +291,6 @@ static int twctl_tw_schedule_pre(struct kprobe *kp, struct pt_regs *regs)
 			       jiffies_to_msecs((int)regs->si));
 out:
 	rcu_read_unlock();
-	return 0;
 }
 
 static const enum twctl_stat twctl_reuse_stat[] = {
@@ -281,7 +354,7 @@ static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
 }
 
 /* tcp_twsk_unique(struct sock *sk, struct sock *sktw, void *twp) */
-static int twctl_twsk_unique_pre(struct kprobe *kp, struct pt_regs *regs)
+static void twctl_twsk_unique_pre(struct pt_regs *regs)
 {
 	struct sock *sk = (void *)regs->di;
 	const struct twctl_snap *s;
@@ -291,21 +364,9 @@ static int twctl_twsk_unique_pre(struct kprobe *kp, struct pt_regs *regs)
 	s = twctl_snap_rcu(sock_net(sk));
 	redirect = s && s->pol.reuse != TWCTL_REUSE_INHERIT;
 	rcu_read_unlock();
-	if (!redirect)
-		return 0;
 	/* Resume in our function instead; it returns to the caller. */
-	instruction_pointer_set(regs, (unsigned long)twctl_twsk_unique);
-	return 1;
-}
-
-/*
- * Never runs when the pre-handler redirects; having one makes kprobes arm
- * the probe with FTRACE_OPS_FL_IPMODIFY, which is what changing the
- * instruction pointer requires (and what keeps livepatch off the function).
- */
-static void twctl_twsk_unique_post(struct kprobe *kp, struct pt_regs *regs,
-				   unsigned long flags)
-{
+	if (redirect)
+		instruction_pointer_set(regs, (unsigned long)twctl_twsk_unique);
 }
 
 /*
@@ -334,6 +395,7 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
 {
 	const struct net *net = sock_net(sk);
+	bool overflow = false;
 	int from, to;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
@@ -342,13 +404,21 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 	to = twctl_close_state_index(newstate);
 	if (from < 0 || to < 0)
 		return;
-	if (newstate == TCP_CLOSE &&
-	    this_cpu_read(twctl_tw_sk) == (unsigned long)sk) {
-		this_cpu_write(twctl_tw_sk, 0);
-		to = twctl_close_state_index(TCP_TIME_WAIT);
+	if (newstate == TCP_CLOSE) {
+		struct twctl_handover *h = twctl_handover_here();
+
+		if (h->sk == (unsigned long)sk) {
+			h->sk = 0;
+			if (h->armed)
+				to = twctl_close_state_index(TCP_TIME_WAIT);
+			else
+				overflow = true;	/* it stays a full socket */
+		}
 	}
 	rcu_read_lock();
 	if (twctl_snap_rcu(net)) {
+		if (overflow)
+			twctl_stat_inc(net, TWCTL_STAT_TW_OVERFLOW);
 		twctl_trans_inc(net, from, to);
 		if (twctl_event_wanted((struct net *)net)) {
 			struct twctl_event ev = {
@@ -365,20 +435,21 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 }
 
 /* tcp_time_wait(struct sock *sk, int state, int timeo) */
-static int twctl_time_wait_pre(struct kprobe *kp, struct pt_regs *regs)
+static void twctl_time_wait_pre(struct pt_regs *regs)
 {
-	this_cpu_write(twctl_tw_sk, regs->di);
-	return 0;
+	struct twctl_handover *h = twctl_handover_here();
+
+	h->sk = regs->di;
+	h->armed = false;
 }
 
 /* tw_timer_handler(struct timer_list *t) */
-static int twctl_tw_timer_pre(struct kprobe *kp, struct pt_regs *regs)
+static void twctl_tw_timer_pre(struct pt_regs *regs)
 {
 	struct timer_list *t = (void *)regs->di;
 
 	this_cpu_write(twctl_expiring, (unsigned long)
 		       container_of(t, struct inet_timewait_sock, tw_timer));
-	return 0;
 }
 
 static enum twctl_stat twctl_tw_end_cause(const struct inet_timewait_sock *tw,
@@ -426,7 +497,7 @@ static void twctl_tw_end_notify(const struct inet_timewait_sock *tw,
 }
 
 /* inet_twsk_kill(struct inet_timewait_sock *tw) */
-static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
+static void twctl_tw_kill_pre(struct pt_regs *regs)
 {
 	const struct inet_timewait_sock *tw = (void *)regs->di;
 	const struct net *net = twsk_net(tw);
@@ -435,7 +506,7 @@ static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	u64 lived;
 
 	if (!twctl_is_tcp(tw))
-		return 0;
+		return;
 	cause = twctl_tw_end_cause(tw, net);
 	rcu_read_lock();
 	s = twctl_snap_rcu(net);
@@ -454,7 +525,6 @@ static int twctl_tw_kill_pre(struct kprobe *kp, struct pt_regs *regs)
 	}
 	rcu_read_unlock();
 	twctl_twrec_del(tw);	/* whether or not the netns still has policy */
-	return 0;
 }
 
 /*
@@ -481,98 +551,16 @@ static int twctl_tw_process_ret(struct kretprobe_instance *ri,
 	return 0;
 }
 
-/* inet_twsk_alloc(sk, dr, state): NULL when tcp_max_tw_buckets is reached */
-static int twctl_tw_alloc_entry(struct kretprobe_instance *ri,
-				struct pt_regs *regs)
-{
-	*(const struct sock **)ri->data = (const struct sock *)regs->di;
-	return 0;
-}
-
-/*
- * A timewait socket was made from @sk and the policy needs its class and
- * length recorded: decide them here, while the full socket's RTT and RTO
- * are at hand. (This return probe can run in process context with BH on;
- * a softirq taken during it would find our other probes busy, so it does
- * nothing else, and nothing at all when no record is needed.)
- */
-static void twctl_tw_record(const struct sock *sk, const void *tw,
-			    const struct net *net, const struct twctl_snap *s)
-{
-	enum twctl_peer_class c;
-	unsigned long len;
-	bool floored;
-
-	c = twctl_peer_class(twctl_sk_loopback(sk),
-			     READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
-			     s->pol.local_rtt_us);
-	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor,
-			   READ_ONCE(inet_csk(sk)->icsk_rto), &floored);
-	if (twctl_twrec_add(tw, len, c))
-		twctl_stat_inc(net, TWCTL_STAT_TW_RECORD_FAILED);
-	else if (floored)
-		twctl_stat_inc(net, TWCTL_STAT_TW_RTO_FLOORED);
-}
-
-static int twctl_tw_alloc_ret(struct kretprobe_instance *ri,
-			      struct pt_regs *regs)
-{
-	const struct sock *sk = *(const struct sock **)ri->data;
-	const void *tw = (const void *)regs_return_value(regs);
-	const struct net *net = sock_net(sk);
-	const struct twctl_snap *s;
-
-	if (sk->sk_protocol != IPPROTO_TCP)
-		return 0;
-	if (!tw)
-		this_cpu_write(twctl_tw_sk, 0);	/* it stays a full socket */
-	rcu_read_lock();
-	s = twctl_snap_rcu(net);
-	if (s && !tw)
-		twctl_stat_inc(net, TWCTL_STAT_TW_OVERFLOW);
-	else if (s && s->records)
-		twctl_tw_record(sk, tw, net, s);
-	rcu_read_unlock();
-	return 0;
-}
-
 u64 twctl_tw_alive(const struct net *net)
 {
 	return refcount_read(&net->ipv4.tcp_death_row.tw_refcount) - 1;
 }
-
-static struct kprobe twctl_time_wait_kp = {
-	.symbol_name = "tcp_time_wait",
-	.pre_handler = twctl_time_wait_pre,
-};
-
-static struct kprobe twctl_tw_timer_kp = {
-	.symbol_name = "tw_timer_handler",
-	.pre_handler = twctl_tw_timer_pre,
-};
-
-static struct kprobe twctl_tw_kill_kp = {
-	.symbol_name = "inet_twsk_kill",
-	.pre_handler = twctl_tw_kill_pre,
-};
 
 static struct kretprobe twctl_tw_process_krp = {
 	.kp.symbol_name = "tcp_timewait_state_process",
 	.entry_handler = twctl_tw_process_entry,
 	.handler = twctl_tw_process_ret,
 	.data_size = sizeof(void *),
-};
-
-static struct kretprobe twctl_tw_alloc_krp = {
-	.kp.symbol_name = "inet_twsk_alloc",
-	.entry_handler = twctl_tw_alloc_entry,
-	.handler = twctl_tw_alloc_ret,
-	.data_size = sizeof(void *),
-};
-
-static struct kretprobe *twctl_kretprobes[] = {
-	&twctl_tw_process_krp,
-	&twctl_tw_alloc_krp,
 };
 
 static struct tracepoint *twctl_set_state_tp;
@@ -583,43 +571,105 @@ static void twctl_find_tp(struct tracepoint *tp, void *priv)
 		twctl_set_state_tp = tp;
 }
 
-static struct kprobe twctl_tw_schedule_kp = {
-	.symbol_name = "__inet_twsk_schedule",
-	.pre_handler = twctl_tw_schedule_pre,
+/* A hook on the entry of one kernel function. */
+struct twctl_hook {
+	const char *name;
+	void (*fn)(struct pt_regs *regs);
+	bool redirect;		/* may change the instruction pointer */
+	bool armed;
+	struct ftrace_ops ops;
 };
 
-static struct kprobe twctl_twsk_unique_kp = {
-	.symbol_name = "tcp_twsk_unique",
-	.pre_handler = twctl_twsk_unique_pre,
-	.post_handler = twctl_twsk_unique_post,
+static struct twctl_hook twctl_hooks[] = {
+	{ .name = "__inet_twsk_schedule", .fn = twctl_tw_schedule_pre },
+	{ .name = "tcp_twsk_unique", .fn = twctl_twsk_unique_pre,
+	  .redirect = true },
+	{ .name = "tw_timer_handler", .fn = twctl_tw_timer_pre },
+	{ .name = "inet_twsk_kill", .fn = twctl_tw_kill_pre },
+	{ .name = "tcp_time_wait", .fn = twctl_time_wait_pre },
 };
 
-static struct kprobe *twctl_kprobes[] = {
-	&twctl_tw_schedule_kp,
-	&twctl_twsk_unique_kp,
-	&twctl_tw_timer_kp,
-	&twctl_tw_kill_kp,
-	&twctl_time_wait_kp,
-};
+/* Hook runs skipped because a hook was already running in that context. */
+static atomic_long_t twctl_hooks_skipped = ATOMIC_LONG_INIT(0);
+
+static void notrace twctl_hook_thunk(unsigned long ip, unsigned long parent_ip,
+				     struct ftrace_ops *ops,
+				     struct ftrace_regs *fregs)
+{
+	struct twctl_hook *h = container_of(ops, struct twctl_hook, ops);
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	int bit;
+
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (bit < 0) {
+		atomic_long_inc(&twctl_hooks_skipped);
+		return;
+	}
+	if (likely(regs))
+		h->fn(regs);
+	ftrace_test_recursion_unlock(bit);
+}
+
+static int twctl_hook_arm(struct twctl_hook *h)
+{
+	char name[KSYM_NAME_LEN];
+	int err;
+
+	h->ops.func = twctl_hook_thunk;
+	h->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
+		       (h->redirect ? FTRACE_OPS_FL_IPMODIFY : 0);
+	strscpy(name, h->name, sizeof(name));
+	err = ftrace_set_filter(&h->ops, name, strlen(name), 0);
+	if (err) {
+		pr_err("cannot hook %s (%d): this kernel lacks a TIME_WAIT function twctl needs, or ftrace cannot trace it\n",
+		       h->name, err);
+		goto err_filter;
+	}
+	err = register_ftrace_function(&h->ops);
+	if (err) {
+		pr_err("cannot hook %s (%d): %s\n", h->name, err,
+		       err == -EBUSY ?
+		       "another tool (a livepatch?) already redirects it" :
+		       "ftrace refused the hook");
+		goto err_filter;
+	}
+	h->armed = true;
+	return 0;
+
+err_filter:
+	ftrace_free_filter(&h->ops);
+	return err;
+}
 
 /*
- * A kprobe that fires while another probe's handler runs on the same CPU
- * (a softirq taken during a handler in process context) is skipped and
- * counted by the kprobes layer: the counters then miss that event, and a
- * skipped __inet_twsk_schedule() keeps the kernel's length. Shown to the
- * administrator so it is never silent.
+ * unregister_ftrace_function() returns once no CPU can be in the hook's
+ * handler any more.
+ */
+static void twctl_hooks_disarm(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++) {
+		struct twctl_hook *h = &twctl_hooks[i];
+
+		if (!h->armed)
+			continue;
+		unregister_ftrace_function(&h->ops);
+		ftrace_free_filter(&h->ops);
+		h->armed = false;
+	}
+}
+
+/*
+ * Never silent: a hook run that could not happen loses that event from the
+ * counters (and a skipped __inet_twsk_schedule() keeps the kernel's
+ * length). With per-context hooks this should stay 0.
  */
 u64 twctl_hooks_missed(void)
 {
-	u64 n = 0;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(twctl_kprobes); i++)
-		n += READ_ONCE(twctl_kprobes[i]->nmissed);
-	for (i = 0; i < ARRAY_SIZE(twctl_kretprobes); i++)
-		n += READ_ONCE(twctl_kretprobes[i]->nmissed) +
-		     READ_ONCE(twctl_kretprobes[i]->kp.nmissed);
-	return n;
+	return atomic_long_read(&twctl_hooks_skipped) +
+	       READ_ONCE(twctl_tw_process_krp.nmissed) +
+	       READ_ONCE(twctl_tw_process_krp.kp.nmissed);
 }
 
 /*
@@ -670,31 +720,21 @@ int twctl_hooks_init(void)
 		return err;
 	}
 
-	for (i = 0; i < ARRAY_SIZE(twctl_kprobes); i++) {
-		err = register_kprobe(twctl_kprobes[i]);
-		if (err) {
-			pr_err("cannot probe %s (%d): %s\n",
-			       twctl_kprobes[i]->symbol_name, err,
-			       err == -EBUSY ?
-			       "another tool (a livepatch?) already redirects it" :
-			       "this kernel lacks a TIME_WAIT function twctl needs");
-			goto err_kprobes;
-		}
+	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++) {
+		err = twctl_hook_arm(&twctl_hooks[i]);
+		if (err)
+			goto err_hooks;
 	}
-	for (i = 0; i < ARRAY_SIZE(twctl_kretprobes); i++) {
-		err = register_kretprobe(twctl_kretprobes[i]);
-		if (err) {
-			pr_err("cannot probe the return of %s (%d): this kernel lacks a TIME_WAIT function twctl needs\n",
-			       twctl_kretprobes[i]->kp.symbol_name, err);
-			unregister_kretprobes(twctl_kretprobes, i);
-			i = ARRAY_SIZE(twctl_kprobes);
-			goto err_kprobes;
-		}
+	err = register_kretprobe(&twctl_tw_process_krp);
+	if (err) {
+		pr_err("cannot probe the return of %s (%d): this kernel lacks a TIME_WAIT function twctl needs\n",
+		       twctl_tw_process_krp.kp.symbol_name, err);
+		goto err_hooks;
 	}
 	return 0;
 
-err_kprobes:
-	unregister_kprobes(twctl_kprobes, i);
+err_hooks:
+	twctl_hooks_disarm();
 	tracepoint_probe_unregister(twctl_set_state_tp, twctl_set_state_probe,
 				    NULL);
 	tracepoint_synchronize_unregister();
@@ -702,15 +742,16 @@ err_kprobes:
 }
 
 /*
- * unregister_k*probes() wait for an RCU grace period: afterwards no CPU is
- * in a handler, nor in twctl_twsk_unique(), which only runs where its caller
- * holds the established-hash bucket spinlock (preemption off). The
- * tracepoint needs its own synchronisation.
+ * Afterwards no CPU is in a hook, nor in twctl_twsk_unique(), which only
+ * runs where its caller holds the established-hash bucket spinlock
+ * (preemption off: the RCU grace period waits for it). The tracepoint needs
+ * its own synchronisation.
  */
 void twctl_hooks_exit(void)
 {
-	unregister_kretprobes(twctl_kretprobes, ARRAY_SIZE(twctl_kretprobes));
-	unregister_kprobes(twctl_kprobes, ARRAY_SIZE(twctl_kprobes));
+	unregister_kretprobe(&twctl_tw_process_krp);
+	twctl_hooks_disarm();
+	synchronize_rcu();
 	tracepoint_probe_unregister(twctl_set_state_tp, twctl_set_state_probe,
 				    NULL);
 	tracepoint_synchronize_unregister();

@@ -12,7 +12,7 @@ void twctl_hooks_exit(void);
 /* Timewait sockets of @net now, as the kernel counts them. */
 u64 twctl_tw_alive(const struct net *net);
 
-/* Module-wide: hook runs the kprobes layer skipped (another probe was busy). */
+/* Module-wide: hook runs that were skipped (a hook was busy in that context). */
 u64 twctl_hooks_missed(void);
 
 #endif /* _TWCTL_HOOKS_H */

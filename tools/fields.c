@@ -127,7 +127,7 @@ static const struct field stats_fields[] = {
 	COUNTER("tw_record_failed", TWCTL_A_STATS_TW_RECORD_FAILED,
 		"length records not allocated (no memory)"),
 	COUNTER("hooks_missed", TWCTL_A_STATS_HOOKS_MISSED,
-		"probe hits skipped by kprobes (module-wide)"),
+		"hook runs skipped (module-wide)"),
 	{ .name = NULL }
 };
 

@@ -17,7 +17,7 @@ sh("dmesg -C")
 r = sh(f"insmod {KO}", check=False)
 msg = [l for l in sh("dmesg").stdout.splitlines() if "twctl:" in l]
 ok(r.returncode != 0 and "busy" in r.stderr.lower(), "insmod fails (EBUSY)", r.stderr)
-ok(len(msg) == 1 and "cannot probe tcp_twsk_unique" in msg[0] and "livepatch" in msg[0],
+ok(len(msg) == 1 and "cannot hook tcp_twsk_unique" in msg[0] and "livepatch" in msg[0],
    "one clear dmesg line names the function and the reason", f"{msg}")
 ok(not loaded() and not os.path.exists("/sys/kernel/twctl"), "nothing left: no module, no sysfs")
 try:
@@ -25,14 +25,14 @@ try:
     ok(False, "no netlink family left")
 except OSError:
     ok(True, "no netlink family left")
-KPROBES = "/sys/kernel/debug/kprobes/list"
-c = open(KPROBES).read()
+HOOKED = "/sys/kernel/debug/tracing/enabled_functions"   # ftrace users per function
+c = open(HOOKED).read()
 ok("__inet_twsk_schedule" not in c and "tw_timer_handler" not in c,
-   "the probes armed before the failure were removed", c)
+   "the hooks armed before the failure were removed", c)
 sh("rmmod twctl_blocker")
 load()
-c = open(KPROBES).read()
+c = open(HOOKED).read()
 ok(loaded() and os.path.exists("/sys/kernel/twctl/msl_ms") and "__inet_twsk_schedule" in c
-   and "tcp_twsk_unique" in c, "with the function free, it loads and arms its probes", c)
+   and "tcp_twsk_unique" in c, "with the function free, it loads and arms its hooks", c)
 unload()
 done()

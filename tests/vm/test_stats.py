@@ -221,6 +221,8 @@ diag(f"lifetimes (ms bucket < : count): {hist}")
 ok(fin_["tw_expired"] == nconn - fin_["tw_reused"] and sum(hist.values()) == fin_["tw_expired"] +
    fin_["tw_reused"] + fin_["tw_killed_rst"] + fin_["tw_killed_syn"],
    "every ended TIME_WAIT is in the histogram", f"{fin_}")
+ok(fin_["hooks_missed"] == 0, "no hook run was skipped (a softirq always runs its hooks)",
+   f"{fin_['hooks_missed']}")
 tw_ms = 2 * MSL
 bucket = 1 << tw_ms.bit_length()        # 600 ms -> the [512, 1024) bucket
 expired_in = sum(c for lt, c in hist.items() if lt == bucket or lt == 2 * bucket)

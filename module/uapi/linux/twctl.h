@@ -155,8 +155,8 @@ enum twctl_stats_attr {
 	TWCTL_A_STATS_TW_RECORD_BYTES,
 	TWCTL_A_STATS_TW_RECORD_FAILED,	/* no memory: class from addresses only */
 	/*
-	 * Module-wide: probe hits the kernel's kprobes layer skipped because
-	 * another probe was running on the CPU; such an event is not counted
+	 * Module-wide: hook runs skipped because a twctl hook was already
+	 * running in that context on the CPU; such an event is not counted
 	 * (and a skipped TIME_WAIT arming keeps the kernel's length).
 	 */
 	TWCTL_A_STATS_HOOKS_MISSED,
