@@ -160,7 +160,9 @@ static int twctl_nl_put_stats_of(struct sk_buff *msg, struct net *net,
 	    nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_RECORD_BYTES,
 			      twctl_twrec_size, TWCTL_A_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, TWCTL_A_STATS_HOOKS_MISSED,
-			      twctl_hooks_missed(), TWCTL_A_STATS_PAD))
+			      twctl_hooks_missed(), TWCTL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, TWCTL_A_STATS_NETNS, twctl_netns_count(),
+			      TWCTL_A_STATS_PAD))
 		return -EMSGSIZE;
 	for (i = 0; i < TWCTL_NSTATES; i++)
 		for (j = 0; j < TWCTL_NSTATES; j++)

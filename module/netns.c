@@ -132,6 +132,13 @@ void twctl_stats_reset(const struct net *net)
 	mutex_unlock(&twctl_policy_mutex);
 }
 
+static atomic_long_t twctl_netns_alive = ATOMIC_LONG_INIT(0);
+
+u64 twctl_netns_count(void)
+{
+	return atomic_long_read(&twctl_netns_alive);
+}
+
 static int __net_init twctl_net_init(struct net *net)
 {
 	struct twctl_pernet *pn = twctl_pernet(net);
@@ -148,6 +155,7 @@ static int __net_init twctl_net_init(struct net *net)
 		return -ENOMEM;
 	}
 	RCU_INIT_POINTER(pn->snap, s);
+	atomic_long_inc(&twctl_netns_alive);
 	return 0;
 }
 
@@ -171,6 +179,7 @@ static void __net_exit twctl_net_pre_exit(struct net *net)
 static void __net_exit twctl_net_exit(struct net *net)
 {
 	free_percpu(twctl_pernet(net)->stats);
+	atomic_long_dec(&twctl_netns_alive);
 }
 
 static struct pernet_operations twctl_net_ops = {

@@ -38,6 +38,9 @@ extern unsigned int twctl_net_id;
 int twctl_netns_init(void);
 void twctl_netns_exit(void);
 
+/* Module-wide gauge: namespaces twctl holds state for (set up, not torn down). */
+u64 twctl_netns_count(void);
+
 static inline struct twctl_pernet *twctl_pernet(const struct net *net)
 {
 	return net_generic(net, twctl_net_id);

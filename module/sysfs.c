@@ -132,8 +132,11 @@ struct twctl_stat_attr {
 };
 
 static struct twctl_stat_attr twctl_stat_attrs[TWCTL_STAT_MAX];
-/* + tw_alive, tw_records, tw_record_bytes, hooks_missed, transitions, lifetime_ms */
-#define TWCTL_STATS_EXTRA	6
+/*
+ * + tw_alive, tw_records, tw_record_bytes, hooks_missed, netns, transitions,
+ * lifetime_ms
+ */
+#define TWCTL_STATS_EXTRA	7
 static struct attribute *twctl_stats_attrs[TWCTL_STAT_MAX + TWCTL_STATS_EXTRA + 1];
 
 /* The namespace's counters, or NULL (-ENOMEM); kfree() it. */
@@ -186,6 +189,12 @@ static ssize_t hooks_missed_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%llu\n", twctl_hooks_missed());
 }
 
+static ssize_t netns_show(struct kobject *kobj, struct kobj_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", twctl_netns_count());
+}
+
 /* "FROM TO COUNT" per non-zero cell of the close-path transition matrix */
 static ssize_t transitions_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
@@ -227,6 +236,7 @@ static struct kobj_attribute twctl_stats_extra[] = {
 	__ATTR_RO(tw_records),
 	__ATTR_RO(tw_record_bytes),
 	__ATTR_RO(hooks_missed),
+	__ATTR_RO(netns),
 	__ATTR_RO(transitions),
 	__ATTR_RO(lifetime_ms),
 };

@@ -128,6 +128,8 @@ static const struct field stats_fields[] = {
 		"length records not allocated (no memory)"),
 	COUNTER("hooks_missed", TWCTL_A_STATS_HOOKS_MISSED,
 		"hook runs skipped (module-wide)"),
+	COUNTER("netns", TWCTL_A_STATS_NETNS,
+		"network namespaces with twctl state (module-wide)"),
 	{ .name = NULL }
 };
 

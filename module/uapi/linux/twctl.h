@@ -160,6 +160,12 @@ enum twctl_stats_attr {
 	 * (and a skipped TIME_WAIT arming keeps the kernel's length).
 	 */
 	TWCTL_A_STATS_HOOKS_MISSED,
+	/*
+	 * Module-wide gauge: network namespaces twctl holds state for. Back
+	 * to its earlier value once removed namespaces are cleaned up; a
+	 * namespace that never goes away keeps it up (a leak).
+	 */
+	TWCTL_A_STATS_NETNS,
 
 	__TWCTL_A_STATS_MAX,
 	TWCTL_A_STATS_MAX = __TWCTL_A_STATS_MAX - 1
