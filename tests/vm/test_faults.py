@@ -1,17 +1,20 @@
 """Fault behaviour (#10), on the debug kernel: failslab, limited to
 allocations made from twctl's code (require-start/require-end over the
-module), makes the allocation of a policy change fail (sysfs and netlink). Pass: a clear error (ENOMEM; the netlink extack says what), nothing
-half-applied, and everything works again once the fault is gone.
+module), makes the allocation of a policy change fail (sysfs and netlink),
+and that of a new network namespace's state (the namespace is then not
+created). Pass: a clear error (ENOMEM; the netlink extack says what),
+nothing half-applied, and everything works again once the fault is gone.
 
   test_faults.py [--full]   (--full: more rounds)"""
 # kernels: debug
 import errno
 import os
 import sys
+import time
 
 import nl
 from nl import Genl, NlError, nest, u32
-from twtest import diag, done, load, loaded, ok, sh, sysfs_read, unload
+from twtest import diag, done, load, loaded, ok, sh, stats, sysfs_read, unload
 
 U = nl.uapi()
 FULL = "--full" in sys.argv
@@ -94,6 +97,27 @@ for i in range(ROUNDS):
     err = sysfs_errno("msl_ms", str(3000 + i))
     ok(err == 0 and sysfs_read("msl_ms") == str(3000 + i),
        f"round {i}: the same write works once memory is back", f"errno {err}")
+
+# --- a namespace whose twctl state cannot be allocated ------------------------
+# twctl_net_init() allocates per-CPU counters, then the policy. The first
+# slab allocation with twctl on the stack is kmemleak's record of the per-CPU
+# area, whose failure kmemleak absorbs from a reserve pool: arm for several,
+# so whichever of ours comes next fails too (and the per-CPU allocator's
+# own, if it needs any).
+for i in range(ROUNDS):
+    before = stats()["netns"]
+    arm(10)
+    r = sh("unshare -n cat /sys/kernel/twctl/msl_ms", check=False)
+    disarm()
+    time.sleep(0.5)
+    ok(r.returncode != 0 and "memory" in r.stderr.lower() and stats()["netns"] == before,
+       f"round {i}: a new netns without memory for twctl's state: creation fails "
+       "with ENOMEM, nothing left", f"rc {r.returncode}, {r.stderr.strip()!r}, "
+       f"netns {stats()['netns']} (was {before})")
+    r = sh("unshare -n cat /sys/kernel/twctl/msl_ms", check=False)
+    ok(r.returncode == 0 and r.stdout.strip() == "30000",
+       f"round {i}: with memory back a new netns gets the default policy",
+       f"rc {r.returncode}, {r.stdout.strip()!r} {r.stderr.strip()!r}")
 
 unload()
 ok(not loaded(), "the module unloads after the faults")
