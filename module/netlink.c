@@ -161,7 +161,7 @@ static int twctl_nl_put_stats_of(struct sk_buff *msg, struct net *net,
 			      twctl_twrec_size, TWCTL_A_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, TWCTL_A_STATS_HOOKS_MISSED,
 			      twctl_hooks_missed(), TWCTL_A_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, TWCTL_A_STATS_NETNS, twctl_netns_count(),
+	    nla_put_u64_64bit(msg, TWCTL_A_STATS_NETNS_COUNT, twctl_netns_count(),
 			      TWCTL_A_STATS_PAD))
 		return -EMSGSIZE;
 	for (i = 0; i < TWCTL_NSTATES; i++)

@@ -133,8 +133,8 @@ struct twctl_stat_attr {
 
 static struct twctl_stat_attr twctl_stat_attrs[TWCTL_STAT_MAX];
 /*
- * + tw_alive, tw_records, tw_record_bytes, hooks_missed, netns, transitions,
- * lifetime_ms
+ * + tw_alive, tw_records, tw_record_bytes, hooks_missed, netns_count,
+ * transitions, lifetime_ms
  */
 #define TWCTL_STATS_EXTRA	7
 static struct attribute *twctl_stats_attrs[TWCTL_STAT_MAX + TWCTL_STATS_EXTRA + 1];
@@ -189,8 +189,8 @@ static ssize_t hooks_missed_show(struct kobject *kobj,
 	return sysfs_emit(buf, "%llu\n", twctl_hooks_missed());
 }
 
-static ssize_t netns_show(struct kobject *kobj, struct kobj_attribute *attr,
-			  char *buf)
+static ssize_t netns_count_show(struct kobject *kobj,
+				struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%llu\n", twctl_netns_count());
 }
@@ -236,7 +236,7 @@ static struct kobj_attribute twctl_stats_extra[] = {
 	__ATTR_RO(tw_records),
 	__ATTR_RO(tw_record_bytes),
 	__ATTR_RO(hooks_missed),
-	__ATTR_RO(netns),
+	__ATTR_RO(netns_count),
 	__ATTR_RO(transitions),
 	__ATTR_RO(lifetime_ms),
 };

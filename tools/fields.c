@@ -128,7 +128,7 @@ static const struct field stats_fields[] = {
 		"length records not allocated (no memory)"),
 	COUNTER("hooks_missed", TWCTL_A_STATS_HOOKS_MISSED,
 		"hook runs skipped (module-wide)"),
-	COUNTER("netns", TWCTL_A_STATS_NETNS,
+	COUNTER("netns_count", TWCTL_A_STATS_NETNS_COUNT,
 		"network namespaces with twctl state (module-wide)"),
 	{ .name = NULL }
 };

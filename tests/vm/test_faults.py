@@ -105,15 +105,15 @@ for i in range(ROUNDS):
 # so whichever of ours comes next fails too (and the per-CPU allocator's
 # own, if it needs any).
 for i in range(ROUNDS):
-    before = stats()["netns"]
+    before = stats()["netns_count"]
     arm(10)
     r = sh("unshare -n cat /sys/kernel/twctl/msl_ms", check=False)
     disarm()
     time.sleep(0.5)
-    ok(r.returncode != 0 and "memory" in r.stderr.lower() and stats()["netns"] == before,
+    ok(r.returncode != 0 and "memory" in r.stderr.lower() and stats()["netns_count"] == before,
        f"round {i}: a new netns without memory for twctl's state: creation fails "
        "with ENOMEM, nothing left", f"rc {r.returncode}, {r.stderr.strip()!r}, "
-       f"netns {stats()['netns']} (was {before})")
+       f"netns {stats()['netns_count']} (was {before})")
     r = sh("unshare -n cat /sys/kernel/twctl/msl_ms", check=False)
     ok(r.returncode == 0 and r.stdout.strip() == "30000",
        f"round {i}: with memory back a new netns gets the default policy",

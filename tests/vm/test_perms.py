@@ -54,7 +54,8 @@ def state(ns=None):
     """Every knob and every counter of a netns (sysfs, from root)."""
     def read():
         s = {k: sysfs_read(k) for k in KNOBS}
-        s.update({k: v for k, v in stats().items() if k not in ("tw_alive",)})
+        # gauges of the kernel or module-wide (namespaces come and go here)
+        s.update({k: v for k, v in stats().items() if k not in ("tw_alive", "netns_count")})
         return s
     if ns is None:
         return read()

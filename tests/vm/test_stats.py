@@ -200,7 +200,7 @@ g = Genl()
 g.do(U["TWCTL_CMD_RESET_STATS"])
 r = snap()
 # gauges are not counters: the kernel's count, the records, a record's size
-GAUGES = ("tw_alive", "tw_records", "tw_record_bytes", "hooks_missed", "netns")
+GAUGES = ("tw_alive", "tw_records", "tw_record_bytes", "hooks_missed", "netns_count")
 ok(all(r[k] == 0 for k in r if k.startswith("tw_") and k not in GAUGES) and
    r["tw_created"] == 0 and r["tw_records"] == 0,
    "reset-stats zeroes the counters", f"{r}")

@@ -8,7 +8,7 @@
 3. unload while TIME_WAIT sockets armed with a custom length exist, then
    they expire.
 Pass: no splat, kmemleak clean, every namespace torn down (the module's
-exact count of namespaces it holds state for, stats/netns, back to its
+exact count of namespaces it holds state for, stats/netns_count, back to its
 value before the cycles), churn without errors.
 
   test_stress.py [--full] [--cycles=N] [--netns=N]
@@ -110,7 +110,7 @@ for p in churn:
 
 # --- 2. netns create/destroy with policy and TIME_WAIT sockets alive ------------
 load()
-netns_before = stats()["netns"]
+netns_before = stats()["netns_count"]
 t0 = time.monotonic()
 bad = 0
 for i in range(NETNS):
@@ -134,12 +134,12 @@ ok(bad == 0, f"{NETNS} netns created and destroyed with policy and TIME_WAIT "
    f"sockets alive ({elapsed:.0f} s)", f"{bad} failed")
 # The kernel frees dead namespaces from a workqueue; each runs our exit.
 deadline = time.monotonic() + 120
-while stats()["netns"] != netns_before and time.monotonic() < deadline:
+while stats()["netns_count"] != netns_before and time.monotonic() < deadline:
     time.sleep(0.5)
 st = stats()
-ok(st["netns"] == netns_before and st["tw_records"] == 0,
+ok(st["netns_count"] == netns_before and st["tw_records"] == 0,
    f"no netns leaked: twctl's namespace count is back to {netns_before}, no record left",
-   f"netns {st['netns']}, records {st['tw_records']}")
+   f"netns {st['netns_count']}, records {st['tw_records']}")
 
 # --- 3. unload with custom-length TIME_WAIT sockets alive ------------------------
 # (in a netns of its own: init_net holds the churn's stock 60 s ones)

@@ -165,7 +165,7 @@ enum twctl_stats_attr {
 	 * to its earlier value once removed namespaces are cleaned up; a
 	 * namespace that never goes away keeps it up (a leak).
 	 */
-	TWCTL_A_STATS_NETNS,
+	TWCTL_A_STATS_NETNS_COUNT,
 
 	__TWCTL_A_STATS_MAX,
 	TWCTL_A_STATS_MAX = __TWCTL_A_STATS_MAX - 1
