@@ -27,7 +27,7 @@
  * arming of that timewait socket then uses; otherwise the class is read
  * again off the timewait socket's addresses.
  *
- * Hooks: function entries are hooked with ftrace_ops of their own (what
+ * Hooks: function entries are hooked with ftrace_ops (what
  * kprobes on function entries use underneath, and livepatch for a
  * redirect), not kprobes. The kprobes layer lets one probe handler run per
  * CPU: a softirq taken while a handler runs in process context would find
@@ -44,6 +44,7 @@
 #include <linux/kprobes.h>
 #include <linux/net.h>
 #include <linux/ptrace.h>
+#include <linux/slab.h>
 #include <linux/percpu.h>
 #include <linux/preempt.h>
 #include <linux/string.h>
@@ -374,10 +375,10 @@ static void twctl_twsk_unique_pre(struct pt_regs *regs)
  *
  * State changes of full TCP sockets come from the sock:inet_sock_set_state
  * tracepoint. A socket handed over to a timewait socket reports X -> CLOSE
- * from tcp_done() at the end of tcp_time_wait(), which a kprobe notes (and
- * the inet_twsk_alloc() return probe un-notes when no timewait socket could
- * be made); that is counted as X -> TIME_WAIT, and the timewait socket's end
- * as TIME_WAIT -> CLOSE.
+ * from tcp_done() at the end of tcp_time_wait(), whose entry hook notes the
+ * socket; when its timewait socket was armed in between, that is counted as
+ * X -> TIME_WAIT (and the timewait socket's end as TIME_WAIT -> CLOSE),
+ * otherwise as a tcp_max_tw_buckets overflow.
  *
  * A timewait socket ends in inet_twsk_kill(), once: from its timer
  * (tw_timer_handler()), or through inet_twsk_deschedule_put() when a
@@ -391,26 +392,44 @@ static void twctl_twsk_unique_pre(struct pt_regs *regs)
  * counted as a rearm.
  */
 
+/*
+ * twctl_close_state_index() of every TCP state, as a table the tracepoint
+ * probe reads: it runs on every state change of every TCP socket, and most
+ * of those (connecting, listening) are no close-path transition.
+ */
+static s8 twctl_state_idx[TCP_MAX_STATES] __read_mostly;
+
+static void twctl_state_idx_init(void)
+{
+	int i;
+
+	for (i = 0; i < TCP_MAX_STATES; i++)
+		twctl_state_idx[i] = twctl_close_state_index(i);
+}
+
 static void twctl_set_state_probe(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
 {
-	const struct net *net = sock_net(sk);
+	const struct net *net;
 	bool overflow = false;
 	int from, to;
 
-	if (sk->sk_protocol != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP ||
+	    (unsigned int)oldstate >= TCP_MAX_STATES ||
+	    (unsigned int)newstate >= TCP_MAX_STATES)
 		return;
-	from = twctl_close_state_index(oldstate);
-	to = twctl_close_state_index(newstate);
+	from = twctl_state_idx[oldstate];
+	to = twctl_state_idx[newstate];
 	if (from < 0 || to < 0)
 		return;
+	net = sock_net(sk);
 	if (newstate == TCP_CLOSE) {
 		struct twctl_handover *h = twctl_handover_here();
 
 		if (h->sk == (unsigned long)sk) {
 			h->sk = 0;
 			if (h->armed)
-				to = twctl_close_state_index(TCP_TIME_WAIT);
+				to = twctl_state_idx[TCP_TIME_WAIT];
 			else
 				overflow = true;	/* it stays a full socket */
 		}
@@ -514,8 +533,8 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 		bool exact;
 
 		twctl_stat_inc(net, cause);
-		twctl_trans_inc(net, twctl_close_state_index(TCP_TIME_WAIT),
-				twctl_close_state_index(TCP_CLOSE));
+		twctl_trans_inc(net, twctl_state_idx[TCP_TIME_WAIT],
+				twctl_state_idx[TCP_CLOSE]);
 		lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires), jiffies,
 				       twctl_tw_length(tw, s, &exact, NULL));
 		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT)
@@ -571,32 +590,40 @@ static void twctl_find_tp(struct tracepoint *tp, void *priv)
 		twctl_set_state_tp = tp;
 }
 
-/* A hook on the entry of one kernel function. */
+/*
+ * The hooks on function entries. The four that only read share one
+ * ftrace_ops and are told apart by the traced address: every ftrace_ops
+ * with its own trampoline costs an RCU-tasks grace period (and more on a
+ * preemptible kernel) when it is unregistered, which made unloading slow.
+ * The redirect of tcp_twsk_unique() needs FTRACE_OPS_FL_IPMODIFY, which
+ * only one user of a function may hold, so it keeps an ops of its own and
+ * its own clear error when a livepatch already has the function.
+ */
 struct twctl_hook {
 	const char *name;
 	void (*fn)(struct pt_regs *regs);
-	bool redirect;		/* may change the instruction pointer */
-	bool armed;
-	struct ftrace_ops ops;
+	unsigned long ip;	/* its ftrace site, found at setup */
 };
 
+/* Most frequent first: the thunk looks the address up in this order. */
 static struct twctl_hook twctl_hooks[] = {
-	{ .name = "__inet_twsk_schedule", .fn = twctl_tw_schedule_pre },
-	{ .name = "tcp_twsk_unique", .fn = twctl_twsk_unique_pre,
-	  .redirect = true },
-	{ .name = "tw_timer_handler", .fn = twctl_tw_timer_pre },
-	{ .name = "inet_twsk_kill", .fn = twctl_tw_kill_pre },
 	{ .name = "tcp_time_wait", .fn = twctl_time_wait_pre },
+	{ .name = "__inet_twsk_schedule", .fn = twctl_tw_schedule_pre },
+	{ .name = "inet_twsk_kill", .fn = twctl_tw_kill_pre },
+	{ .name = "tw_timer_handler", .fn = twctl_tw_timer_pre },
+};
+
+static struct twctl_hook twctl_redirect_hook = {
+	.name = "tcp_twsk_unique", .fn = twctl_twsk_unique_pre,
 };
 
 /* Hook runs skipped because a hook was already running in that context. */
 static atomic_long_t twctl_hooks_skipped = ATOMIC_LONG_INIT(0);
 
-static void notrace twctl_hook_thunk(unsigned long ip, unsigned long parent_ip,
-				     struct ftrace_ops *ops,
-				     struct ftrace_regs *fregs)
+static void twctl_hook_call(void (*fn)(struct pt_regs *regs),
+			    unsigned long ip, unsigned long parent_ip,
+			    struct ftrace_regs *fregs)
 {
-	struct twctl_hook *h = container_of(ops, struct twctl_hook, ops);
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 	int bit;
 
@@ -606,57 +633,165 @@ static void notrace twctl_hook_thunk(unsigned long ip, unsigned long parent_ip,
 		return;
 	}
 	if (likely(regs))
-		h->fn(regs);
+		fn(regs);
 	ftrace_test_recursion_unlock(bit);
 }
 
-static int twctl_hook_arm(struct twctl_hook *h)
-{
-	char name[KSYM_NAME_LEN];
-	int err;
-
-	h->ops.func = twctl_hook_thunk;
-	h->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
-		       (h->redirect ? FTRACE_OPS_FL_IPMODIFY : 0);
-	strscpy(name, h->name, sizeof(name));
-	err = ftrace_set_filter(&h->ops, name, strlen(name), 0);
-	if (err) {
-		pr_err("cannot hook %s (%d): this kernel lacks a TIME_WAIT function twctl needs, or ftrace cannot trace it\n",
-		       h->name, err);
-		goto err_filter;
-	}
-	err = register_ftrace_function(&h->ops);
-	if (err) {
-		pr_err("cannot hook %s (%d): %s\n", h->name, err,
-		       err == -EBUSY ?
-		       "another tool (a livepatch?) already redirects it" :
-		       "ftrace refused the hook");
-		goto err_filter;
-	}
-	h->armed = true;
-	return 0;
-
-err_filter:
-	ftrace_free_filter(&h->ops);
-	return err;
-}
-
-/*
- * unregister_ftrace_function() returns once no CPU can be in the hook's
- * handler any more.
- */
-static void twctl_hooks_disarm(void)
+static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++) {
-		struct twctl_hook *h = &twctl_hooks[i];
+		if (twctl_hooks[i].ip == ip) {
+			twctl_hook_call(twctl_hooks[i].fn, ip, parent_ip, fregs);
+			return;
+		}
+	}
+}
 
-		if (!h->armed)
-			continue;
-		unregister_ftrace_function(&h->ops);
-		ftrace_free_filter(&h->ops);
-		h->armed = false;
+static void notrace twctl_redirect_thunk(unsigned long ip,
+					 unsigned long parent_ip,
+					 struct ftrace_ops *ops,
+					 struct ftrace_regs *fregs)
+{
+	twctl_hook_call(twctl_redirect_hook.fn, ip, parent_ip, fregs);
+}
+
+static struct ftrace_ops twctl_hooks_ops = {
+	.func = twctl_hooks_thunk,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
+};
+
+static struct ftrace_ops twctl_redirect_ops = {
+	.func = twctl_redirect_thunk,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
+		 FTRACE_OPS_FL_IPMODIFY,
+};
+
+static bool twctl_hooks_armed, twctl_redirect_armed;
+
+static void twctl_hook_cannot(const struct twctl_hook *h, int err)
+{
+	pr_err("cannot hook %s (%d): this kernel lacks a TIME_WAIT function twctl needs, or ftrace cannot trace it\n",
+	       h->name, err);
+}
+
+/*
+ * The ftrace site of each hooked function, as kprobes finds it: a kprobe
+ * on a function's entry sits on its ftrace site (past an ENDBR64 when the
+ * kernel has IBT) and says so with KPROBE_FLAG_FTRACE. The kprobes are
+ * registered disabled, never armed, and go again at once.
+ */
+static int twctl_hooks_locate(struct twctl_hook **hooks, size_t n)
+{
+	struct kprobe *kps, **kpp;
+	size_t i, done;
+	int err = 0;
+
+	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
+	kpp = kcalloc(n, sizeof(*kpp), GFP_KERNEL);
+	if (!kps || !kpp) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (done = 0; done < n; done++) {
+		struct kprobe *kp = &kps[done];
+
+		kpp[done] = kp;
+		kp->symbol_name = hooks[done]->name;
+		kp->flags = KPROBE_FLAG_DISABLED;
+		err = register_kprobe(kp);
+		if (!err && !(kp->flags & KPROBE_FLAG_FTRACE)) {
+			unregister_kprobe(kp);
+			err = -EOPNOTSUPP;
+		}
+		if (err) {
+			twctl_hook_cannot(hooks[done], err);
+			break;
+		}
+		hooks[done]->ip = (unsigned long)kp->addr;
+	}
+	if (done)
+		unregister_kprobes(kpp, done);
+	for (i = done; i < n && err; i++)
+		hooks[i]->ip = 0;
+out:
+	kfree(kpp);
+	kfree(kps);
+	return err;
+}
+
+static int twctl_hooks_arm(void)
+{
+	struct twctl_hook *all[ARRAY_SIZE(twctl_hooks) + 1];
+	size_t i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++)
+		all[i] = &twctl_hooks[i];
+	all[i] = &twctl_redirect_hook;
+	err = twctl_hooks_locate(all, ARRAY_SIZE(all));
+	if (err)
+		return err;
+
+	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++) {
+		err = ftrace_set_filter_ip(&twctl_hooks_ops, twctl_hooks[i].ip,
+					   0, 0);
+		if (err) {
+			twctl_hook_cannot(&twctl_hooks[i], err);
+			goto err_free;
+		}
+	}
+	err = register_ftrace_function(&twctl_hooks_ops);
+	if (err) {
+		pr_err("cannot hook the TIME_WAIT functions (%d): ftrace refused the hooks\n",
+		       err);
+		goto err_free;
+	}
+	twctl_hooks_armed = true;
+
+	err = ftrace_set_filter_ip(&twctl_redirect_ops, twctl_redirect_hook.ip,
+				   0, 0);
+	if (err) {
+		twctl_hook_cannot(&twctl_redirect_hook, err);
+		goto err_free_redirect;
+	}
+	err = register_ftrace_function(&twctl_redirect_ops);
+	if (err) {
+		pr_err("cannot hook %s (%d): %s\n", twctl_redirect_hook.name, err,
+		       err == -EBUSY ?
+		       "another tool (a livepatch?) already redirects it" :
+		       "ftrace refused the hook");
+		goto err_free_redirect;
+	}
+	twctl_redirect_armed = true;
+	return 0;
+
+err_free_redirect:
+	ftrace_free_filter(&twctl_redirect_ops);
+	return err;	/* the caller disarms the others */
+err_free:
+	ftrace_free_filter(&twctl_hooks_ops);
+	return err;
+}
+
+/*
+ * unregister_ftrace_function() returns once no CPU can be in the hooks'
+ * handler any more.
+ */
+static void twctl_hooks_disarm(void)
+{
+	if (twctl_redirect_armed) {
+		unregister_ftrace_function(&twctl_redirect_ops);
+		ftrace_free_filter(&twctl_redirect_ops);
+		twctl_redirect_armed = false;
+	}
+	if (twctl_hooks_armed) {
+		unregister_ftrace_function(&twctl_hooks_ops);
+		ftrace_free_filter(&twctl_hooks_ops);
+		twctl_hooks_armed = false;
 	}
 }
 
@@ -701,13 +836,13 @@ static int twctl_find_tcp_protos(void)
 
 int twctl_hooks_init(void)
 {
-	size_t i;
 	int err;
 
 	err = twctl_find_tcp_protos();
 	if (err)
 		return err;
 
+	twctl_state_idx_init();
 	for_each_kernel_tracepoint(twctl_find_tp, NULL);
 	if (!twctl_set_state_tp) {
 		pr_err("this kernel has no sock:inet_sock_set_state tracepoint\n");
@@ -720,11 +855,9 @@ int twctl_hooks_init(void)
 		return err;
 	}
 
-	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++) {
-		err = twctl_hook_arm(&twctl_hooks[i]);
-		if (err)
-			goto err_hooks;
-	}
+	err = twctl_hooks_arm();
+	if (err)
+		goto err_hooks;
 	err = register_kretprobe(&twctl_tw_process_krp);
 	if (err) {
 		pr_err("cannot probe the return of %s (%d): this kernel lacks a TIME_WAIT function twctl needs\n",
