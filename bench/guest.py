@@ -7,6 +7,9 @@ Writes one JSON document (FILE, default stdout) with a section per goal:
   overhead   P1/P2: connection churn with no module, module at defaults, module
              with an event listener, bpftrace counting sock:inet_sock_set_state;
              runs interleaved, a fresh netns each
+  overhead_icount  P1 again, in a VM whose clock counts instructions
+             (bench/run.sh --icount: QEMU -icount shift=0, 1 ns = 1 instruction):
+             no module, defaults, tracepoint only, listener; no bpftrace
   exhaustion P3: one client address -> one server ip:port over veth, per policy,
              plus the "limit" (same load spread over many server ports)
   precision  P4: TIME_WAIT lifetimes vs msl_ms, from the module (tracepoint
@@ -40,6 +43,7 @@ ap.add_argument("--tool", default=twtest.TOOL)
 ap.add_argument("--out")
 ap.add_argument("--only", default="overhead,exhaustion,precision,memory")
 ap.add_argument("--reps", type=int, default=0, help="overhead: runs per config")
+ap.add_argument("--conns", type=int, default=0, help="overhead: connections per run")
 args = ap.parse_args()
 SMOKE = args.smoke
 KO = args.ko
@@ -218,14 +222,15 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
-def overhead():
+def overhead(icount=False):
     have_bpf = subprocess.run("command -v bpftrace", shell=True,
                               capture_output=True).returncode == 0 and not SMOKE
-    n = 300 if SMOKE else 4000
-    reps = args.reps or (2 if SMOKE else 20)
+    have_bpf = have_bpf and not icount
+    n = args.conns or (300 if SMOKE else 2000 if icount else 4000)
+    reps = args.reps or (2 if SMOKE else 6 if icount else 20)
     bpf_reps = 1 if SMOKE else 6
     cfgs = ["none", "defaults", "listener"]
-    if not SMOKE and os.path.exists(HOOKS_ENABLED):
+    if (icount or not SMOKE) and os.path.exists(HOOKS_ENABLED):
         cfgs.append("tracepoint_only")
     runs = []
     bpf_error = None
@@ -286,6 +291,7 @@ def overhead():
     trans = [r["module_transitions"] / r["connections"] for r in runs
              if r["cfg"] == "defaults" and r["connections"]]
     return {"connections_per_run": n, "reps": reps, "bpftrace": have_bpf,
+            "clock": "instructions" if icount else "time",
             "bpftrace_error": bpf_error, "kprobes_list": kp_list,
             "runs": runs, "summary": summary,
             "set_state_per_conn": med(hits),
@@ -615,7 +621,9 @@ unload()
 for part in args.only.split(","):
     t0 = time.monotonic()
     log(f"{part} ...")
-    doc[part] = {"main": overhead, "overhead": overhead, "exhaustion": exhaustion,
+    doc[part] = {"main": overhead, "overhead": overhead,
+                 "overhead_icount": lambda: overhead(icount=True),
+                 "exhaustion": exhaustion,
                  "precision": precision, "memory": memory}[part]()
     doc[part]["wall_s"] = round(time.monotonic() - t0, 1)
 doc["wall_s"] = round(time.monotonic() - T_START, 1)

@@ -3,7 +3,13 @@
 # kernel, then the report.
 #
 #   bench/run.sh [--smoke] [--kernels "61 612"] [--results DIR] [--no-report]
-#                [--only overhead,exhaustion,precision,memory]
+#                [--only overhead,exhaustion,precision,memory] [--icount]
+#                [--reps N] [--conns N]
+#
+# --icount measures P1 again as instructions: the VM runs with QEMU's
+# -icount shift=0 (TCG), so its clock advances 1 ns per instruction executed
+# and the churn's "time" per connection is the guest's instruction count,
+# whatever else loads this host. Stored as the part overhead_icount.
 #
 # --only re-measures some parts and replaces them in existing results.
 # The module is built from the committed sources (git HEAD, exported into
@@ -21,7 +27,7 @@ cd "$top"
 # shellcheck source=tests/lib/build.sh
 . tests/lib/build.sh
 
-smoke='' kernels="61" results='' report=1 only=''
+smoke='' kernels="61" results='' report=1 only='' icount='' reps='' conns=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1 ;;
@@ -29,10 +35,17 @@ while [ $# -gt 0 ]; do
 	--results) results=$2; shift ;;
 	--no-report) report= ;;
 	--only) only=$2; shift ;;
-	*) sed -n '2,15p' "$0"; exit 2 ;;
+	--icount) icount=1 ;;
+	--reps) reps=$2; shift ;;	# overhead: rounds
+	--conns) conns=$2; shift ;;	# overhead: connections per run
+	*) sed -n '2,22p' "$0"; exit 2 ;;
 	esac
 	shift
 done
+if [ -n "$icount" ]; then
+	only=overhead_icount
+	export TWCTL_VM_ICOUNT=0
+fi
 [ -n "$results" ] || results=$([ -n "$smoke" ] && echo build/bench/smoke || echo bench/results)
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
@@ -77,7 +90,7 @@ for sel in $kernels; do
 	tests/vm/run-vm.sh -t "$([ -n "$smoke" ] && echo 600 || echo 2700)" -o "$vm" "$k" \
 		bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
 		--bench "$top/tools/twbench" --tool "$top/tools/twctl" \
-		${only:+--only "$only"} --out /tmp/twctl-out/bench.json || rc=$?
+		${only:+--only "$only"} ${reps:+--reps "$reps"} ${conns:+--conns "$conns"} --out /tmp/twctl-out/bench.json || rc=$?
 	t1=$(date +%s)
 	if [ $rc -ne 0 ] || [ ! -f "$vm/bench.json" ]; then
 		echo "bench: the guest run on $k failed (exit $rc); see $vm/output" >&2

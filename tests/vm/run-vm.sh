@@ -100,6 +100,13 @@ esac
 # twctl's probes are armed while another vCPU runs TCP traffic. Seen with
 # QEMU 7.2 on the 6.12 kernel; TWCTL_VM_SMP overrides.
 if [ "${accel[0]}" = -enable-kvm ]; then smp=${TWCTL_VM_SMP:-2}; else smp=${TWCTL_VM_SMP:-1}; fi
+# TWCTL_VM_ICOUNT=N (TCG only): the guest clock counts instructions, 2^N ns
+# each, so guest-timed rates measure instructions, not this host's load
+# (bench/run.sh --icount).
+if [ -n "${TWCTL_VM_ICOUNT:-}" ]; then
+	[ "${accel[0]}" != -enable-kvm ] || { echo "run-vm: TWCTL_VM_ICOUNT needs TCG" >&2; exit 2; }
+	accel+=(-icount "shift=$TWCTL_VM_ICOUNT,sleep=on")
+fi
 
 # One guest at a time on this host: two emulated guests starve each other
 # into RCU stall reports and timing failures. TWCTL_VM_LOCK=0 opts out.
