@@ -169,6 +169,16 @@ class Listener:
 HOOKS_ENABLED = "/proc/sys/kernel/ftrace_enabled"
 
 
+def idle_ns():
+    """Idle time of all CPUs so far, ns (tick-sched's exact count)."""
+    try:
+        t = open("/proc/timer_list").read()
+    except OSError:
+        return None
+    v = re.findall(r"idle_sleeptime\s*:\s*(\d+)", t)
+    return sum(int(x) for x in v) if v else None
+
+
 def churn_run(cfg, n):
     """One churn run of n connections in a fresh netns under config cfg."""
     if cfg == "none":
@@ -190,8 +200,14 @@ def churn_run(cfg, n):
             bpf = Bpftrace()
             extra["bpftrace_attach_s"] = round(bpf.attach_s, 1)
             extra["bpftrace_ready_seen"] = bpf.ready_seen
+        i0, w0 = idle_ns(), time.monotonic_ns()
         r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
                     "--client-netns", ns.name)
+        w1, i1 = time.monotonic_ns(), idle_ns()
+        if i0 is not None and i1 is not None:
+            # every CPU's time during the run (twbench's start included)
+            # that was not idle: under -icount, instructions
+            extra["busy_ns"] = (w1 - w0) * (os.cpu_count() or 1) - (i1 - i0)
         if bpf:
             counts = bpf.stop()
             extra["tracepoint_hits"] = sum(counts.values())
@@ -215,6 +231,8 @@ def churn_run(cfg, n):
     res["cfg"] = cfg
     res["us_per_conn"] = r["elapsed_s"] / max(r["connections"], 1) * 1e6
     res["cpu_us_per_conn"] = (r["cpu_s"]["user"] + r["cpu_s"]["sys"]) / max(r["connections"], 1) * 1e6
+    if "busy_ns" in extra:
+        res["busy_ns_per_conn"] = extra["busy_ns"] / max(r["connections"], 1)
     return res
 
 

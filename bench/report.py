@@ -68,6 +68,7 @@ w("## Reproduce\n")
 w("```sh\nmake bench                              # Debian 6.1 and 6.12, one VM boot each, then this file\n"
   "make bench BENCH_KERNELS=61             # one kernel\n"
   "bench/run.sh --smoke                    # the ~2 min harness check (results in build/bench/smoke)\n"
+  "bench/run.sh --icount --kernels \"61 612\" --reps 8 --conns 3000   # P1 as instructions (about 10 min per kernel)\n"
   "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png\n```\n")
 w("`bench/run.sh` installs `bpftrace` and `gnuplot-nox` with apt if missing, builds "
   "`tools/twbench` and `tools/twctl`, exports the module sources of git HEAD and builds "
@@ -80,10 +81,12 @@ w(f"- host: {HOST_CORES} cores ({HOST_CPU}), no KVM: every guest runs under QEMU
   f"({QEMU}), **1 vCPU**, 2 GiB; user space in the guest runs 10-30x slower than "
   "on the host and run-to-run noise is about ±20 %. Absolute rates below are "
   "those of this emulator, not of hardware; read the ratios.")
+PARTS = ("overhead", "overhead_icount", "exhaustion", "precision", "memory")
 for d in docs:
     w(f"- kernel `{d['kernel']}`: measured {d['started']} (UTC), module from commit "
       f"`{d.get('commit', '?')}`, guest time {d['wall_s']:.0f} s, whole VM run "
       f"{d.get('vm_wall_s', 0)} s{' (SMOKE run: too short for any conclusion)' if d['smoke'] else ''}"
+      + f" (parts: {', '.join(p for p in PARTS if p in d)})"
       + "".join(f"; {x['part']} re-measured {x['started']} (commit `{x['commit']}`)"
                 for x in d.get("remeasured", [])))
 w("")
@@ -225,12 +228,22 @@ if any(d.get("overhead_icount") for d in docs):
     w("The time-based P1 above drowns in this host's noise (two cores shared with "
       "everything else, run-to-run ±20 %). So P1 is measured once more in a VM whose "
       "clock counts instructions: QEMU `-icount shift=0` advances the guest clock 1 ns "
-      "per instruction executed, so the churn's time per connection is the number of "
-      "guest instructions (kernel and user space) per connection, whatever else runs "
-      "on the host. Same churn and configs as above, no bpftrace. This is a cost in "
-      "instructions, not in time: it leaves out cache and branch behaviour, which "
-      "an emulator does not model, so it is the CPU work twctl adds, the part of the "
-      "overhead twctl's code decides.\n")
+      "per instruction executed while the vCPU runs (and in real time while it idles). "
+      "For each churn run the harness takes the guest's time from twbench's start to its "
+      "end minus the CPU's idle time in between (tick-sched's exact `idle_sleeptime`, "
+      "`/proc/timer_list`): the instructions executed by every task, softirq and "
+      "interrupt during the run, twbench's own start included, whatever else runs "
+      "on the host. (twbench's elapsed time is not used: the loopback churn leaves the "
+      "vCPU idle now and then, and idle runs in real time.) Same churn and configs "
+      "as above, no bpftrace. This is a cost in instructions, not in time: an emulator "
+      "models no caches or branch predictors, so it is the CPU work twctl adds, the part "
+      "of the overhead twctl's code decides.\n")
+
+
+def busy(r):
+    return r.get("busy_ns_per_conn", r["us_per_conn"] * 1000)
+
+
 for d in docs:
     ov = d.get("overhead_icount")
     if not ov:
@@ -244,22 +257,22 @@ for d in docs:
     for cfg in ("none", "defaults", "tracepoint_only", "listener"):
         if cfg not in sm:
             continue
-        ins = [r["us_per_conn"] * 1000 for r in runs if r["cfg"] == cfg]
+        ins = [busy(r) for r in runs if r["cfg"] == cfg]
         row = f"| {cfg} | {len(ins)} | {f0(statistics.median(ins))} | {f0(min(ins))} | {f0(max(ins))} |"
         if cfg == "none":
             w(row + " | |")
             continue
-        ovs = [r["us_per_conn"] / base[r["rep"]]["us_per_conn"] - 1 for r in runs
+        ovs = [busy(r) / busy(base[r["rep"]]) - 1 for r in runs
                if r["cfg"] == cfg and r["rep"] in base]
         w(row + f" {pct(statistics.median(ovs))} | {pct(min(ovs))}..{pct(max(ovs))} |")
     w("")
     if "defaults" not in sm:
         continue
-    ovs = [r["us_per_conn"] / base[r["rep"]]["us_per_conn"] - 1 for r in runs
+    ovs = [busy(r) / busy(base[r["rep"]]) - 1 for r in runs
            if r["cfg"] == "defaults" and r["rep"] in base]
-    diffs = [(r["us_per_conn"] - base[r["rep"]]["us_per_conn"]) * 1000 for r in runs
+    diffs = [busy(r) - busy(base[r["rep"]]) for r in runs
              if r["cfg"] == "defaults" and r["rep"] in base]
-    noise = [r["us_per_conn"] for r in runs if r["cfg"] == "none"]
+    noise = [busy(r) for r in runs if r["cfg"] == "none"]
     spread = (max(noise) - min(noise)) / statistics.median(noise)
     p1, hi = statistics.median(ovs), max(ovs)
     w(f"Module at defaults: {statistics.median(diffs):+.0f} instructions per connection "
@@ -276,7 +289,7 @@ for d in docs:
                    if x["part"] == "overhead_icount")
          + f"): module at defaults {pct(p1)} (rounds {pct(min(ovs))}..{pct(hi)}): {judged}")
     if "listener" in sm:
-        lo = [r["us_per_conn"] / base[r["rep"]]["us_per_conn"] - 1 for r in runs
+        lo = [busy(r) / busy(base[r["rep"]]) - 1 for r in runs
               if r["cfg"] == "listener" and r["rep"] in base]
         v += f"; with one listener {pct(statistics.median(lo))}"
     verdicts.append(v)
