@@ -1,6 +1,7 @@
 """Loopback connection churn for stress tests: connect, exchange a byte,
 close (client first), until killed or a count/duration is reached. Prints
-'churn: N connections, E errors' at the end (SIGTERM ends it cleanly)."""
+'churn: N connections, E errors' at the end (SIGTERM ends it cleanly);
+with --ready also 'ready' once the first connection went through."""
 import signal
 import socket
 import sys
@@ -42,6 +43,8 @@ while not stop.is_set() and time.monotonic() < end:
         s.recv(1)
         s.close()
         n += 1
+        if n == 1 and "--ready" in sys.argv:
+            print("ready", flush=True)
     except OSError as e:
         errors += 1
         last = f" (last: {e!r})"
