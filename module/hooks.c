@@ -231,7 +231,7 @@ static const struct sock *twctl_handover_sk(const struct inet_timewait_sock *tw)
  * Runs with BH off (tcp_time_wait() arms under local_bh_disable()).
  */
 static void twctl_tw_record(const struct sock *sk, const void *tw,
-			    const struct net *net, const struct twctl_snap *s)
+			    struct twctl_pernet *pn, const struct twctl_snap *s)
 {
 	enum twctl_peer_class c;
 	unsigned long len;
@@ -243,9 +243,9 @@ static void twctl_tw_record(const struct sock *sk, const void *tw,
 	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor,
 			   READ_ONCE(inet_csk(sk)->icsk_rto), &floored);
 	if (twctl_twrec_add(tw, len, c))
-		twctl_stat_inc(net, TWCTL_STAT_TW_RECORD_FAILED);
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_FAILED);
 	else if (floored)
-		twctl_stat_inc(net, TWCTL_STAT_TW_RTO_FLOORED);
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RTO_FLOORED);
 }
 
 /* __inet_twsk_schedule(struct inet_timewait_sock *tw, int timeo, bool rearm) */
@@ -254,9 +254,9 @@ static void twctl_tw_schedule_pre(struct pt_regs *regs)
 	struct inet_timewait_sock *tw = (void *)regs->di;
 	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
 	bool rearm = regs->dx & 0xff;
-	const struct net *net = twsk_net(tw);
 	const struct sock *sk = NULL;
 	const struct twctl_snap *s;
+	struct twctl_pernet *pn;
 	unsigned long len;
 	bool exact;
 	u8 class;
@@ -265,21 +265,21 @@ static void twctl_tw_schedule_pre(struct pt_regs *regs)
 		return;
 	if (!rearm)
 		sk = twctl_handover_sk(tw);
-	rcu_read_lock();
-	s = twctl_snap_rcu(net);
+	pn = twctl_pernet(twsk_net(tw));
+	s = twctl_pn_snap(pn);
 	if (!s)
-		goto out;
+		return;
 	if (sk && s->records)
-		twctl_tw_record(sk, tw, net, s);
+		twctl_tw_record(sk, tw, pn, s);
 	len = twctl_tw_length(tw, s, &exact, &class);
 	if (!rearm) {
-		twctl_stat_inc(net, is_tw ? TWCTL_STAT_TW_CREATED :
-					       TWCTL_STAT_TW_CREATED_FW2);
-		twctl_stat_inc(net, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
+		twctl_pn_stat_inc(pn, is_tw ? TWCTL_STAT_TW_CREATED :
+					      TWCTL_STAT_TW_CREATED_FW2);
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
 	} else if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw) {
 		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
 	} else if (is_tw) {
-		twctl_stat_inc(net, TWCTL_STAT_TW_REARMED);
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_REARMED);
 	}
 	/*
 	 * TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN; a rearm gets
@@ -290,8 +290,6 @@ static void twctl_tw_schedule_pre(struct pt_regs *regs)
 	if (trace_tw_arm_enabled())
 		twctl_trace_tw(trace_tw_arm, tw, rearm ? 2 : is_tw ? 0 : 1,
 			       jiffies_to_msecs((int)regs->si));
-out:
-	rcu_read_unlock();
 }
 
 static const enum twctl_stat twctl_reuse_stat[] = {
@@ -358,15 +356,10 @@ static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
 static void twctl_twsk_unique_pre(struct pt_regs *regs)
 {
 	struct sock *sk = (void *)regs->di;
-	const struct twctl_snap *s;
-	bool redirect;
+	const struct twctl_snap *s = twctl_pn_snap(twctl_pernet(sock_net(sk)));
 
-	rcu_read_lock();
-	s = twctl_snap_rcu(sock_net(sk));
-	redirect = s && s->pol.reuse != TWCTL_REUSE_INHERIT;
-	rcu_read_unlock();
 	/* Resume in our function instead; it returns to the caller. */
-	if (redirect)
+	if (s && s->pol.reuse != TWCTL_REUSE_INHERIT)
 		instruction_pointer_set(regs, (unsigned long)twctl_twsk_unique);
 }
 
@@ -410,7 +403,7 @@ static void twctl_state_idx_init(void)
 static void twctl_set_state_probe(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
 {
-	const struct net *net;
+	struct twctl_pernet *pn;
 	bool overflow = false;
 	int from, to;
 
@@ -422,7 +415,9 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 	to = twctl_state_idx[newstate];
 	if (from < 0 || to < 0)
 		return;
-	net = sock_net(sk);
+	pn = twctl_pernet(sock_net(sk));
+	if (!twctl_pn_snap(pn))
+		return;
 	if (newstate == TCP_CLOSE) {
 		struct twctl_handover *h = twctl_handover_here();
 
@@ -434,23 +429,19 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 				overflow = true;	/* it stays a full socket */
 		}
 	}
-	rcu_read_lock();
-	if (twctl_snap_rcu(net)) {
-		if (overflow)
-			twctl_stat_inc(net, TWCTL_STAT_TW_OVERFLOW);
-		twctl_trans_inc(net, from, to);
-		if (twctl_event_wanted((struct net *)net)) {
-			struct twctl_event ev = {
-				.kind = TWCTL_EV_STATE,
-				.old = oldstate,
-				.new = twctl_close_states[to],
-			};
+	if (overflow)
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_OVERFLOW);
+	twctl_pn_trans_inc(pn, from, to);
+	if (twctl_event_wanted(sock_net(sk))) {
+		struct twctl_event ev = {
+			.kind = TWCTL_EV_STATE,
+			.old = oldstate,
+			.new = twctl_close_states[to],
+		};
 
-			twctl_sk_tuple(sk, &ev);
-			twctl_event_send((struct net *)net, &ev);
-		}
+		twctl_sk_tuple(sk, &ev);
+		twctl_event_send(sock_net(sk), &ev);
 	}
-	rcu_read_unlock();
 }
 
 /* tcp_time_wait(struct sock *sk, int state, int timeo) */
@@ -519,30 +510,29 @@ static void twctl_tw_end_notify(const struct inet_timewait_sock *tw,
 static void twctl_tw_kill_pre(struct pt_regs *regs)
 {
 	const struct inet_timewait_sock *tw = (void *)regs->di;
-	const struct net *net = twsk_net(tw);
+	struct net *net = twsk_net(tw);
 	const struct twctl_snap *s;
+	struct twctl_pernet *pn;
 	enum twctl_stat cause;
 	u64 lived;
 
 	if (!twctl_is_tcp(tw))
 		return;
 	cause = twctl_tw_end_cause(tw, net);
-	rcu_read_lock();
-	s = twctl_snap_rcu(net);
+	pn = twctl_pernet(net);
+	s = twctl_pn_snap(pn);
 	if (s) {
 		bool exact;
 
-		twctl_stat_inc(net, cause);
-		twctl_trans_inc(net, twctl_state_idx[TCP_TIME_WAIT],
-				twctl_state_idx[TCP_CLOSE]);
+		twctl_pn_stat_inc(pn, cause);
+		twctl_pn_trans_inc(pn, twctl_state_idx[TCP_TIME_WAIT],
+				   twctl_state_idx[TCP_CLOSE]);
 		lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires), jiffies,
 				       twctl_tw_length(tw, s, &exact, NULL));
 		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT)
-			twctl_hist_inc(net, twctl_hist_bucket(jiffies_to_msecs(lived)));
-		twctl_tw_end_notify(tw, (struct net *)net, cause,
-				    jiffies_to_msecs(lived));
+			twctl_pn_hist_inc(pn, twctl_hist_bucket(jiffies_to_msecs(lived)));
+		twctl_tw_end_notify(tw, net, cause, jiffies_to_msecs(lived));
 	}
-	rcu_read_unlock();
 	twctl_twrec_del(tw);	/* whether or not the netns still has policy */
 }
 
@@ -601,54 +591,58 @@ static void twctl_find_tp(struct tracepoint *tp, void *priv)
  */
 struct twctl_hook {
 	const char *name;
-	void (*fn)(struct pt_regs *regs);
 	unsigned long ip;	/* its ftrace site, found at setup */
 };
 
 /* Most frequent first: the thunk looks the address up in this order. */
-static struct twctl_hook twctl_hooks[] = {
-	{ .name = "tcp_time_wait", .fn = twctl_time_wait_pre },
-	{ .name = "__inet_twsk_schedule", .fn = twctl_tw_schedule_pre },
-	{ .name = "inet_twsk_kill", .fn = twctl_tw_kill_pre },
-	{ .name = "tw_timer_handler", .fn = twctl_tw_timer_pre },
+enum {
+	TWCTL_HOOK_TIME_WAIT,
+	TWCTL_HOOK_SCHEDULE,
+	TWCTL_HOOK_KILL,
+	TWCTL_HOOK_TIMER,
+	TWCTL_NHOOKS
 };
 
-static struct twctl_hook twctl_redirect_hook = {
-	.name = "tcp_twsk_unique", .fn = twctl_twsk_unique_pre,
+static struct twctl_hook twctl_hooks[TWCTL_NHOOKS] = {
+	[TWCTL_HOOK_TIME_WAIT] = { .name = "tcp_time_wait" },
+	[TWCTL_HOOK_SCHEDULE] = { .name = "__inet_twsk_schedule" },
+	[TWCTL_HOOK_KILL] = { .name = "inet_twsk_kill" },
+	[TWCTL_HOOK_TIMER] = { .name = "tw_timer_handler" },
 };
+
+static struct twctl_hook twctl_redirect_hook = { .name = "tcp_twsk_unique" };
 
 /* Hook runs skipped because a hook was already running in that context. */
 static atomic_long_t twctl_hooks_skipped = ATOMIC_LONG_INIT(0);
 
-static void twctl_hook_call(void (*fn)(struct pt_regs *regs),
-			    unsigned long ip, unsigned long parent_ip,
-			    struct ftrace_regs *fregs)
+/*
+ * ftrace calls the ops' function directly (no FTRACE_OPS_FL_RECURSION, as
+ * for livepatch): the recursion lock here, per context, also keeps
+ * preemption off for the hook (see twctl_pn_snap()).
+ */
+static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
 {
 	struct pt_regs *regs = ftrace_get_regs(fregs);
 	int bit;
 
+	if (unlikely(!regs))
+		return;
 	bit = ftrace_test_recursion_trylock(ip, parent_ip);
 	if (bit < 0) {
 		atomic_long_inc(&twctl_hooks_skipped);
 		return;
 	}
-	if (likely(regs))
-		fn(regs);
+	if (ip == twctl_hooks[TWCTL_HOOK_TIME_WAIT].ip)
+		twctl_time_wait_pre(regs);
+	else if (ip == twctl_hooks[TWCTL_HOOK_SCHEDULE].ip)
+		twctl_tw_schedule_pre(regs);
+	else if (ip == twctl_hooks[TWCTL_HOOK_KILL].ip)
+		twctl_tw_kill_pre(regs);
+	else if (ip == twctl_hooks[TWCTL_HOOK_TIMER].ip)
+		twctl_tw_timer_pre(regs);
 	ftrace_test_recursion_unlock(bit);
-}
-
-static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
-				      struct ftrace_ops *ops,
-				      struct ftrace_regs *fregs)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++) {
-		if (twctl_hooks[i].ip == ip) {
-			twctl_hook_call(twctl_hooks[i].fn, ip, parent_ip, fregs);
-			return;
-		}
-	}
 }
 
 static void notrace twctl_redirect_thunk(unsigned long ip,
@@ -656,18 +650,28 @@ static void notrace twctl_redirect_thunk(unsigned long ip,
 					 struct ftrace_ops *ops,
 					 struct ftrace_regs *fregs)
 {
-	twctl_hook_call(twctl_redirect_hook.fn, ip, parent_ip, fregs);
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	int bit;
+
+	if (unlikely(!regs))
+		return;
+	bit = ftrace_test_recursion_trylock(ip, parent_ip);
+	if (bit < 0) {
+		atomic_long_inc(&twctl_hooks_skipped);
+		return;
+	}
+	twctl_twsk_unique_pre(regs);
+	ftrace_test_recursion_unlock(bit);
 }
 
 static struct ftrace_ops twctl_hooks_ops = {
 	.func = twctl_hooks_thunk,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION,
+	.flags = FTRACE_OPS_FL_SAVE_REGS,
 };
 
 static struct ftrace_ops twctl_redirect_ops = {
 	.func = twctl_redirect_thunk,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
-		 FTRACE_OPS_FL_IPMODIFY,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
 };
 
 static bool twctl_hooks_armed, twctl_redirect_armed;

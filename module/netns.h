@@ -68,6 +68,33 @@ static inline void twctl_hist_inc(const struct net *net, unsigned int bucket)
 	this_cpu_inc(twctl_pernet(net)->stats->hist[bucket]);
 }
 
+/*
+ * The same for the hooks, which look the namespace's state up once
+ * (net_generic() takes and drops the RCU read lock each time) and run with
+ * preemption off: inside a tracepoint or under ftrace's recursion lock. A
+ * preemption-disabled region is an RCU read-side critical section for
+ * synchronize_rcu() and kfree_rcu(), so they take no rcu_read_lock().
+ */
+static inline const struct twctl_snap *twctl_pn_snap(const struct twctl_pernet *pn)
+{
+	return rcu_dereference_sched(pn->snap);
+}
+
+static inline void twctl_pn_stat_inc(struct twctl_pernet *pn, enum twctl_stat i)
+{
+	this_cpu_inc(pn->stats->v[i]);
+}
+
+static inline void twctl_pn_trans_inc(struct twctl_pernet *pn, int from, int to)
+{
+	this_cpu_inc(pn->stats->trans[from][to]);
+}
+
+static inline void twctl_pn_hist_inc(struct twctl_pernet *pn, unsigned int bucket)
+{
+	this_cpu_inc(pn->stats->hist[bucket]);
+}
+
 void twctl_policy_get(const struct net *net, struct twctl_policy *out);
 int twctl_policy_update(struct net *net, const struct twctl_policy_patch *patch);
 void twctl_stats_read(const struct net *net, struct twctl_stats *out);
