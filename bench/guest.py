@@ -208,6 +208,7 @@ def churn_run(cfg, n):
             # every CPU's time during the run (twbench's start included)
             # that was not idle: under -icount, instructions
             extra["busy_ns"] = (w1 - w0) * (os.cpu_count() or 1) - (i1 - i0)
+            extra["wall_ns"] = (w1 - w0) * (os.cpu_count() or 1)
         if bpf:
             counts = bpf.stop()
             extra["tracepoint_hits"] = sum(counts.values())

@@ -42,6 +42,11 @@ ok(all(x.get("module_transitions", 0) >= 4 * x["connections"]
    "overhead: the module counted the churn (>= 4 transitions per connection)")
 ok(all("paired_rate_ratio_median" in sm[c] for c in ("defaults", "listener") if c in sm),
    "overhead: paired ratios against the no-module runs are computed")
+# the busy time --icount turns into instructions: the run's time (twbench's
+# start included) minus the CPUs' idle time, so more than 0, at most that time
+ok(runs and all(0 < x.get("busy_ns", 0) <= x.get("wall_ns", 0) for x in runs),
+   "overhead: each run has its busy (non-idle) time",
+   str([(x["cfg"], x.get("busy_ns"), x.get("wall_ns")) for x in runs])[:300])
 
 # --- port exhaustion ---------------------------------------------------------------
 ex = d.get("exhaustion", {})
