@@ -616,9 +616,9 @@ static struct twctl_hook twctl_redirect_hook = { .name = "tcp_twsk_unique" };
 static atomic_long_t twctl_hooks_skipped = ATOMIC_LONG_INIT(0);
 
 /*
- * ftrace calls the ops' function directly (no FTRACE_OPS_FL_RECURSION, as
- * for livepatch): the recursion lock here, per context, also keeps
- * preemption off for the hook (see twctl_pn_snap()).
+ * The function of both ops. ftrace calls it directly (no
+ * FTRACE_OPS_FL_RECURSION, as for livepatch): the recursion lock here, per
+ * context, also keeps preemption off for the hook (see twctl_pn_snap()).
  */
 static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
@@ -642,25 +642,8 @@ static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 		twctl_tw_kill_pre(regs);
 	else if (ip == twctl_hooks[TWCTL_HOOK_TIMER].ip)
 		twctl_tw_timer_pre(regs);
-	ftrace_test_recursion_unlock(bit);
-}
-
-static void notrace twctl_redirect_thunk(unsigned long ip,
-					 unsigned long parent_ip,
-					 struct ftrace_ops *ops,
-					 struct ftrace_regs *fregs)
-{
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-	int bit;
-
-	if (unlikely(!regs))
-		return;
-	bit = ftrace_test_recursion_trylock(ip, parent_ip);
-	if (bit < 0) {
-		atomic_long_inc(&twctl_hooks_skipped);
-		return;
-	}
-	twctl_twsk_unique_pre(regs);
+	else if (ip == twctl_redirect_hook.ip)
+		twctl_twsk_unique_pre(regs);
 	ftrace_test_recursion_unlock(bit);
 }
 
@@ -670,7 +653,7 @@ static struct ftrace_ops twctl_hooks_ops = {
 };
 
 static struct ftrace_ops twctl_redirect_ops = {
-	.func = twctl_redirect_thunk,
+	.func = twctl_hooks_thunk,
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
 };
 
@@ -691,7 +674,7 @@ static void twctl_hook_cannot(const struct twctl_hook *h, int err)
 static int twctl_hooks_locate(struct twctl_hook **hooks, size_t n)
 {
 	struct kprobe *kps, **kpp;
-	size_t i, done;
+	size_t done;
 	int err = 0;
 
 	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
@@ -719,8 +702,6 @@ static int twctl_hooks_locate(struct twctl_hook **hooks, size_t n)
 	}
 	if (done)
 		unregister_kprobes(kpp, done);
-	for (i = done; i < n && err; i++)
-		hooks[i]->ip = 0;
 out:
 	kfree(kpp);
 	kfree(kps);

@@ -52,24 +52,8 @@ static inline const struct twctl_snap *twctl_snap_rcu(const struct net *net)
 	return rcu_dereference(twctl_pernet(net)->snap);
 }
 
-/* Hot path, any context; only while twctl_snap_rcu(net) is not NULL. */
-static inline void twctl_stat_inc(const struct net *net, enum twctl_stat i)
-{
-	this_cpu_inc(twctl_pernet(net)->stats->v[i]);
-}
-
-static inline void twctl_trans_inc(const struct net *net, int from, int to)
-{
-	this_cpu_inc(twctl_pernet(net)->stats->trans[from][to]);
-}
-
-static inline void twctl_hist_inc(const struct net *net, unsigned int bucket)
-{
-	this_cpu_inc(twctl_pernet(net)->stats->hist[bucket]);
-}
-
 /*
- * The same for the hooks, which look the namespace's state up once
+ * For the hooks, which look the namespace's state up once
  * (net_generic() takes and drops the RCU read lock each time) and run with
  * preemption off: inside a tracepoint or under ftrace's recursion lock. A
  * preemption-disabled region is an RCU read-side critical section for
@@ -93,6 +77,12 @@ static inline void twctl_pn_trans_inc(struct twctl_pernet *pn, int from, int to)
 static inline void twctl_pn_hist_inc(struct twctl_pernet *pn, unsigned int bucket)
 {
 	this_cpu_inc(pn->stats->hist[bucket]);
+}
+
+/* Any context; only while twctl_snap_rcu(net) is not NULL. */
+static inline void twctl_stat_inc(const struct net *net, enum twctl_stat i)
+{
+	twctl_pn_stat_inc(twctl_pernet(net), i);
 }
 
 void twctl_policy_get(const struct net *net, struct twctl_policy *out);
