@@ -1,121 +1,201 @@
 #!/bin/bash
-# make check: every test. Host-side checks first (build on both Debian
-# kernels at W=1, sparse, checkpatch, tool unit tests), then each VM suite
-# (one boot per test file) on each test kernel. Ends with "N passed, N failed".
+# make check: every test, in two lanes on the two cores.
+#   lane A: host checks (tool, checkpatch, tests/host/*.sh), then each Debian
+#           kernel: the module built at W=1 with sparse, and every VM suite
+#           in one boot (tests/vm/suites.py);
+#   lane B: the debug kernel (KASAN, lockdep, kmemleak, UBSAN; built once and
+#           cached), the module for it, KUnit and the VM suites in one boot.
+# A suite that crashes or hangs its guest fails, and the host boots again for
+# the suites after it. Ends with a per-phase timing table and
+# "N passed, N failed".
 #
-# TWCTL_KERNELS="61 612 debug" picks kernels; TWCTL_TESTS="test_msl ..." picks
-# test files; TWCTL_SKIP_DEPS=1 skips the dependency step.
+# TWCTL_KERNELS="host 61 612 debug" picks the host checks and kernels; TWCTL_TESTS="test_msl ..." picks
+# test files; TWCTL_SKIP_DEPS=1 skips the dependency step; TWCTL_LANES=1 runs
+# the lanes one after the other.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 1
 . tests/lib/kernels.sh
 . tests/lib/build.sh
 
-passed=0 failed=0
-failures=()
-pass() { passed=$((passed + 1)); echo "PASS: $1"; }
-fail() { failed=$((failed + 1)); failures+=("$1"); echo "FAIL: $1"; [ -z "${2:-}" ] || printf '%s\n' "$2" | sed 's/^/    /'; }
-step() { echo; echo "=== $*"; }
+work=$(mktemp -d /tmp/twcheck.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+t_start=$SECONDS
 
-# TAP lines ("ok - x" / "not ok - x") of a command become results.
-count_tap() {
-	local label=$1 line
+pass() { echo "ok - $1"; }
+fail() {
+	echo "not ok - $1"
+	[ -z "${2:-}" ] || printf '%s\n' "$2" | tail -n 60 | sed 's/^/#     /'
+}
+# check NAME CMD...: one result, the command's output shown on failure.
+check() {
+	local name=$1 out
 	shift
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) pass "$label${line#ok - }" ;;
-		"not ok - "*) fail "$label${line#not ok - }" ;;
-		*) echo "    $line" ;;
-		esac
-	done < <("$@" 2>&1)
+	if out=$("$@" 2>&1); then pass "$name"; else fail "$name" "$out"; fi
 }
 
+# tap PREFIX CMD...: the TAP lines of a command become results. The command
+# fails as a whole when it exits non-zero without a failed check, prints no
+# plan ("1..N", anywhere) or fewer or more results than its plan.
+tap() {
+	local prefix=$1 out rc line n_ok=0 n_fail=0 plan=
+	shift
+	out=$("$@" 2>&1)
+	rc=$?
+	while IFS= read -r line; do
+		case $line in
+		"ok - "*) echo "ok - $prefix${line#ok - }"; n_ok=$((n_ok + 1)) ;;
+		"not ok - "*) echo "not ok - $prefix${line#not ok - }"; n_fail=$((n_fail + 1)) ;;
+		1..*) plan=${line#1..} ;;
+		*) echo "    $line" ;;
+		esac
+	done <<<"$out"
+	if { [ $rc -ne 0 ] && [ $n_fail -eq 0 ]; } || [ "$plan" != $((n_ok + n_fail)) ]; then
+		fail "$prefix$* completes (exit $rc, plan '$plan', $((n_ok + n_fail)) results)" \
+			"$(printf '%s\n' "$out" | grep -v -E '^(not )?ok - ' | tail -n 40)"
+	fi
+}
 
+# phase NAME CMD...: runs a step of a lane and records its wall time.
+phase() {
+	local name=$1 s=$SECONDS rc
+	shift
+	echo "=== $name"
+	"$@"
+	rc=$?
+	printf '%s\t%s\t%d\n' "$lane" "$name" $((SECONDS - s)) >>"$work/times"
+	printf 'check: [lane %s] %s done in %d s\n' "$lane" "$name" $((SECONDS - s)) >&3
+	return $rc
+}
+
+lane=-
+exec 3>&1
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
-	step deps
-	bash tests/deps.sh || { echo "deps failed"; echo "0 passed, 1 failed"; exit 1; }
+	phase deps bash tests/deps.sh >"$work/deps.log" 2>&1 ||
+		{ cat "$work/deps.log"; echo "deps failed"; echo "0 passed, 1 failed"; exit 1; }
 fi
 sudo_() { "$@"; }
 resolve_kernels || { echo "0 passed, 1 failed"; exit 1; }
+export K61 K612
 
-step "host checks"
-for k in "$K61" "$K612"; do
-	if out=$(build_module "$k" "/lib/modules/$k/build" 2>&1); then
-		pass "module builds without warnings at W=1 and C=2 (sparse) on $k"
-	else
-		fail "module build on $k" "$out"
-	fi
-	build_blocker "$k" "/lib/modules/$k/build" || fail "test helper module build on $k"
-done
-if out=$(make -s -C tools all variant-v99 2>&1); then
-	pass "tool builds with -Wall -Wextra -Werror (and its v99 test variant)"
-else
-	fail "tool build" "$out"
-fi
-if out=$(run_checkpatch 2>&1); then
-	pass "checkpatch clean"
-else
-	fail "checkpatch" "$out"
-fi
-for t in tests/host/*.sh; do
-	count_tap "" bash "$t"
-done
-
-# One VM boot per test file; TAP lines from the guest become results.
-run_suite() {
-	local kernel=$1 label=$2 t=$3 name out rc n_ok n_fail plan
-	name=$(basename "$t" .py)
-	out=$(tests/vm/run-vm.sh -t "${TWCTL_VM_TIMEOUT:-900}" "$kernel" "$t" 2>&1)
-	rc=$?
-	n_ok=0 n_fail=0 plan=
-	while IFS= read -r line; do
-		case $line in
-		"ok - "*) pass "[$label] $name: ${line#ok - }"; n_ok=$((n_ok + 1)) ;;
-		"not ok - "*) fail "[$label] $name: ${line#not ok - }"; n_fail=$((n_fail + 1)) ;;
-		1..*) plan=${line#1..} ;;
-		esac
-	done <<<"$out"
-	if [ $rc -ne 0 ] && [ $n_fail -eq 0 ] || [ "$plan" != $((n_ok + n_fail)) ]; then
-		fail "[$label] $name: suite did not complete (exit $rc, plan '${plan}')" \
-			"$(printf '%s\n' "$out" | grep -v -E '^(not )?ok - ' | tail -n 60)"
-	fi
-	printf '%s\n' "$out" | grep -E '^#' | sed "s/^/    [$label] /"
-}
-
-kernels=${TWCTL_KERNELS:-61 612 debug}
-tests=${TWCTL_TESTS:-$(cd tests/vm && ls test_*.py | sed 's/\.py$//')}
-for sel in $kernels; do
-	case $sel in
-	61) kernel=$K61 ;;
-	612) kernel=$K612 ;;
-	debug) kernel=debug ;;
-	*) kernel=$sel ;;
-	esac
-	step "VM suites on $kernel"
-	if [ "$kernel" = debug ]; then
-		if ! out=$(tests/kernel/debug-kernel.sh 2>&1) ||
-		   ! out=$(build_module debug "$(tests/kernel/debug-kernel.sh --print-dir)" 2>&1) ||
-		   ! out=$(build_blocker debug "$(tests/kernel/debug-kernel.sh --print-dir)" 2>&1); then
-			fail "debug kernel and module build" "$out"
-			continue
-		fi
-		pass "debug kernel (KASAN, lockdep, kmemleak, UBSAN, KUnit) and module build"
-		count_tap "[debug] " bash tests/kunit/run.sh
-	fi
-	for t in $tests; do
-		# A test file may name the kernels it runs on ("# kernels: debug").
+# Suites for a kernel: tests/vm/test_*.py (TWCTL_TESTS selects), less those
+# whose "# kernels: ..." line does not name this one; each with its budget.
+suites_for() {
+	local sel=$1 budget=$2 t only
+	for t in ${TWCTL_TESTS:-$(cd tests/vm && ls test_*.py | sed 's/\.py$//')}; do
 		only=$(sed -n 's/^# kernels: //p' "tests/vm/$t.py" | head -n1)
 		if [ -n "$only" ] && ! printf ' %s ' $only | grep -q " $sel "; then
 			continue
 		fi
-		run_suite "$kernel" "$sel" "tests/vm/$t.py"
+		echo "tests/vm/$t.py=$budget"
 	done
+}
+
+host_checks() {
+	check "tool builds with -Wall -Wextra -Werror (and its v99 test variant)" \
+		make -s -C tools all variant-v99
+	check "checkpatch clean" run_checkpatch
+	local t
+	for t in tests/host/*.sh; do
+		tap "" bash "$t"
+	done
+}
+
+# debian_kernel SEL ABI: build for and run every suite on a Debian kernel.
+debian_kernel() {
+	local sel=$1 k=$2
+	check "module builds without warnings at W=1 and C=2 (sparse) on $k" \
+		build_module "$k" "/lib/modules/$k/build"
+	check "test helper module builds on $k" build_blocker "$k" "/lib/modules/$k/build"
+	# shellcheck disable=SC2046
+	tap "" python3 tests/vm/suites.py "$k" "$sel" $(suites_for "$sel" 300)
+}
+
+debug_build() {
+	local kdir
+	check "debug kernel (KASAN, lockdep, kmemleak, UBSAN, KUnit) builds" \
+		tests/kernel/debug-kernel.sh || return 1
+	kdir=$(tests/kernel/debug-kernel.sh --print-dir)
+	check "module builds without warnings at W=1 and C=2 (sparse) on the debug kernel" \
+		build_module debug "$kdir"
+	check "test helper module builds on the debug kernel" build_blocker debug "$kdir"
+	check "KUnit test module builds without warnings" build_kunit "$kdir"
+}
+
+debug_kernel() {
+	# shellcheck disable=SC2046
+	tap "" python3 tests/vm/suites.py --kmemleak debug debug \
+		tests/kunit/test_kunit.py=600 $(suites_for debug 900)
+}
+
+lane_a() {
+	lane=A
+	local sel
+	for sel in $kernels; do
+		case $sel in
+		host) phase "host checks" host_checks ;;
+		61) phase "kernel $K61" debian_kernel 61 "$K61" ;;
+		612) phase "kernel $K612" debian_kernel 612 "$K612" ;;
+		debug) ;;
+		*) phase "kernel $sel" debian_kernel "$sel" "$sel" ;;
+		esac
+	done
+}
+
+lane_b() {
+	lane=B
+	case " $kernels " in
+	*" debug "*) ;;
+	*) return 0 ;;
+	esac
+	phase "debug kernel build" debug_build && phase "kernel debug" debug_kernel
+}
+
+# The tool is needed by both lanes' guests: build it first.
+lane=-
+phase "tool" make -s -C tools all variant-v99 >"$work/tool.log" 2>&1 ||
+	{ cat "$work/tool.log"; echo "tool build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+kernels=${TWCTL_KERNELS:-host 61 612 debug}
+export TWCTL_VM_LOCK=0		# the lanes are the only guests of this run
+if [ "${TWCTL_LANES:-2}" = 1 ]; then
+	lane_a >"$work/lane-A" 2>&1
+	lane_b >"$work/lane-B" 2>&1
+else
+	lane_a >"$work/lane-A" 2>&1 &
+	pid_a=$!
+	lane_b >"$work/lane-B" 2>&1 &
+	pid_b=$!
+	wait $pid_a $pid_b
+fi
+
+for l in A B; do
+	echo
+	echo "##### lane $l"
+	cat "$work/lane-$l"
 done
 
+passed=$(cat "$work"/lane-? | grep -c '^ok - ')
+failed=$(cat "$work"/lane-? | grep -c '^not ok - ')
+if [ "$passed" -eq 0 ] && [ "$failed" -eq 0 ]; then
+	failed=1
+	echo "not ok - no test ran"
+fi
+
 echo
-if [ $failed -gt 0 ]; then
+echo "Timing (wall seconds; lanes A and B run side by side):"
+printf '  %-4s %-40s %6s\n' lane phase seconds
+sort -s -k1,1 "$work/times" | while IFS=$'\t' read -r l name s; do
+	printf '  %-4s %-40s %6d\n' "$l" "$name" "$s"
+done
+printf '  %-4s %-40s %6d\n' "" "total" $((SECONDS - t_start))
+boots=$(sed -n 's/^ *# boots //p' "$work"/lane-? | tr '\n' ' ')
+[ -z "$boots" ] || echo "  guest boots: $boots"
+
+if [ "$failed" -gt 0 ]; then
+	echo
 	echo "Failed:"
-	printf '  %s\n' "${failures[@]}"
+	cat "$work"/lane-? | grep '^not ok - ' | sed 's/^not ok - /  /'
 fi
 echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+[ "$failed" -eq 0 ]

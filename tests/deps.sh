@@ -36,4 +36,13 @@ fi
 for v in "$K61" "$K612"; do
 	fetch_image "$v"
 done
+# The kernel's YNL tools and netlink schemas (tests/host/ynl.sh, and
+# test_netlink.py in the guests).
+ynl=$TWCTL_CACHE/ynl
+if [ ! -f "$ynl/tools/net/ynl/cli.py" ]; then
+	rm -rf "$ynl.new" && mkdir -p "$ynl.new"
+	tar -xJf /usr/src/linux-source-6.12.tar.xz -C "$ynl.new" --strip-components=1 \
+		linux-source-6.12/tools/net/ynl linux-source-6.12/Documentation/netlink
+	rm -rf "$ynl" && mv "$ynl.new" "$ynl"
+fi
 echo "deps: ok (6.1=$K61 6.12=$K612, cache $TWCTL_CACHE)"

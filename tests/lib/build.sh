@@ -50,3 +50,17 @@ build_blocker() {
 		{ printf '%s\n' "$log" | tail -n 20; return 1; }
 	[ -f "$out/twctl_blocker.ko" ]
 }
+
+# build_kunit KDIR: the KUnit test module (tests/kunit) into build/kunit;
+# any warning fails.
+build_kunit() {
+	local out=$repo/build/kunit log
+	rm -rf "$out" && mkdir -p "$out"
+	cp -r "$repo"/tests/kunit/Kbuild "$repo"/tests/kunit/*.c "$repo/module" "$out/"
+	log=$(make -C "$1" M="$out" W=1 modules 2>&1) ||
+		{ printf '%s\n' "$log" | tail -n 30; return 1; }
+	if printf '%s\n' "$log" | grep -i 'warning'; then
+		return 1
+	fi
+	[ -f "$out/twctl_kunit.ko" ]
+}
