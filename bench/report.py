@@ -62,8 +62,9 @@ def quartiles(xs):
 w("# Benchmarks\n")
 w("Issue #9: what twctl costs on the close path, what it buys against port "
   "exhaustion, how exact its TIME_WAIT is, and its memory. Benchmarks are not "
-  "tests: `make bench` measures and writes this file; `make check` only runs a "
-  "short smoke of the harness (`tests/vm/test_bench_smoke.py`, `tests/host/twbench.sh`).\n")
+  "tests: `make bench` measures and writes this file, after a smoke run of its "
+  "harness (`bench/test_bench_smoke.py`); `make check` runs the host smoke of the "
+  "load generator (`tests/host/twbench.sh`).\n")
 w("## Reproduce\n")
 w("```sh\nmake bench                              # Debian 6.1 and 6.12, one VM boot each, then this file\n"
   "make bench BENCH_KERNELS=61             # one kernel\n"

@@ -72,6 +72,15 @@ git archive HEAD Kbuild module scripts VERSION | tar -x -C "$src"
 commit=$(git rev-parse --short HEAD)
 make -s -C tools twctl twbench >/dev/null
 
+# The harness itself first (bench/test_bench_smoke.py, ~2 min on 6.1): every
+# part runs and gives well-formed results, or no figure is taken.
+if [ -z "$smoke" ] && [ -z "$icount" ]; then
+	(repo=$top && build_module "$K61" "/lib/modules/$K61/build") >/dev/null ||
+		{ echo "bench: module build for $K61 failed" >&2; exit 1; }
+	python3 tests/vm/suites.py "$K61" 61 bench/test_bench_smoke.py=900 ||
+		{ echo "bench: the harness smoke test failed" >&2; exit 1; }
+fi
+
 for sel in $kernels; do
 	case $sel in
 	61) k=$K61 kdir=/lib/modules/$K61/build ;;

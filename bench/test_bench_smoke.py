@@ -1,7 +1,7 @@
 """Smoke run of the benchmark harness (bench/guest.py --smoke, about 2 min of
 guest time): every part runs and produces well-formed, plausible results.
 No timing goal is checked here; `make bench` measures them."""
-# kernels: 61
+# Run by make bench before the benchmarks (bench/run.sh), not by make check.
 import json
 import os
 import subprocess

@@ -12,7 +12,7 @@ what=${1:-}
 shift || true
 case $what in
 fuzz) suites="test_fuzz" ;;
-stress) suites="test_stress test_faults" ;;
+stress) suites="test_stress test_faults test_loadcycle" ;;
 *) echo "usage: $0 fuzz|stress [args]" >&2; exit 2 ;;
 esac
 [ -n "${TWCTL_SKIP_DEPS:-}" ] || bash tests/deps.sh || exit 1
