@@ -16,9 +16,9 @@
  * asks the exported tcp_twsk_unique(sk, sktw, twp) whether it may take it
  * over (directly on 6.12, through twsk_prot->twsk_unique on 6.1, for IPv4
  * and IPv6 alike). When the namespace has an explicit reuse mode, the hook
- * redirects that call, as livepatch does, to twctl_twsk_unique(): same
- * arguments, same caller, same locks held. For "inherit" the kernel's own
- * function runs untouched.
+ * at its entry decides, and redirects the call, as livepatch does, to a
+ * stand-in that grants or refuses: same arguments, same caller, same locks
+ * held. For "inherit" the kernel's own function runs untouched.
  *
  * MSL by peer class: the class (loopback, local by RTT, remote) and the RTO
  * floor are decided from the full socket tcp_time_wait() hands over when
@@ -299,47 +299,29 @@ static const enum twctl_stat twctl_reuse_stat[] = {
 };
 
 /*
- * Runs in place of tcp_twsk_unique() (same prototype) for namespaces with
- * an explicit reuse mode. On a grant it does what the kernel's function
- * does: take a reference on the TIME_WAIT socket and seed the new
- * connection's sequence number and timestamp state from it, so PAWS keeps
- * protecting the new connection from the old one's segments.
+ * Stand-ins for tcp_twsk_unique() (same prototype, same caller, same locks
+ * held) for namespaces with an explicit reuse mode. The pre-hook below
+ * decides, reading the policy once, and resumes in one of them.
  */
-static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
+static int twctl_twsk_deny(struct sock *sk, struct sock *sktw, void *twp)
 {
-	const struct inet_timewait_sock *tw = inet_twsk(sktw);
+	return 0;
+}
+
+/*
+ * What the kernel's function does on a grant: take a reference on the
+ * TIME_WAIT socket and seed the new connection's sequence number and
+ * timestamp state from it, so PAWS keeps protecting the new connection from
+ * the old one's segments. Counted only once the reference is taken: the
+ * socket may be on its way out.
+ */
+static int twctl_twsk_grant(struct sock *sk, struct sock *sktw, void *twp)
+{
 	const struct tcp_timewait_sock *tcptw = tcp_twsk(sktw);
-	int ts_recent_stamp = READ_ONCE(tcptw->tw_ts_recent_stamp);
-	struct net *net = sock_net(sk);
-	struct twctl_reuse_query q = {
-		.fin_wait2 = READ_ONCE(tw->tw_substate) == TCP_FIN_WAIT2,
-		.has_ts = ts_recent_stamp != 0,
-		.loopback = twctl_tw_loopback(tw),
-	};
-	enum twctl_reuse_verdict v = TWCTL_REUSE_DENY_POLICY;
-	const struct twctl_snap *s;
-	struct tcp_sock *tp;
+	struct tcp_sock *tp = tcp_sk(sk);
 
-	rcu_read_lock();
-	s = twctl_snap_rcu(net);
-	if (s) {
-		bool exact;
-		unsigned long len = twctl_tw_length(tw, s, &exact, NULL);
-
-		q.age_ms = jiffies_to_msecs(twctl_tw_age(READ_ONCE(tw->tw_timer.expires),
-							 jiffies, len,
-							 exact ? NULL :
-							 &s->age_bias));
-		v = twctl_reuse_decide(&s->pol, &q);
-		twctl_stat_inc(net, twctl_reuse_stat[v]);
-		if (trace_tw_reuse_decision_enabled())
-			twctl_trace_tw(trace_tw_reuse_decision, tw, v, q.age_ms);
-	}
-	rcu_read_unlock();
-
-	if (v != TWCTL_REUSE_GRANT || !refcount_inc_not_zero(&sktw->sk_refcnt))
+	if (!refcount_inc_not_zero(&sktw->sk_refcnt))
 		return 0;
-	tp = tcp_sk(sk);
 	if (likely(!tp->repair)) {
 		u32 seq = tcptw->tw_snd_nxt + 65535 + 2;
 
@@ -347,20 +329,50 @@ static int twctl_twsk_unique(struct sock *sk, struct sock *sktw, void *twp)
 			seq = 1;
 		WRITE_ONCE(tp->write_seq, seq);
 		tp->rx_opt.ts_recent = READ_ONCE(tcptw->tw_ts_recent);
-		tp->rx_opt.ts_recent_stamp = ts_recent_stamp;
+		tp->rx_opt.ts_recent_stamp = READ_ONCE(tcptw->tw_ts_recent_stamp);
 	}
+	rcu_read_lock();
+	if (twctl_snap_rcu(sock_net(sk)))
+		twctl_stat_inc(sock_net(sk), TWCTL_STAT_REUSE_GRANTED);
+	rcu_read_unlock();
 	return 1;
 }
 
 /* tcp_twsk_unique(struct sock *sk, struct sock *sktw, void *twp) */
 static void twctl_twsk_unique_pre(struct pt_regs *regs)
 {
-	struct sock *sk = (void *)regs->di;
-	const struct twctl_snap *s = twctl_pn_snap(twctl_pernet(sock_net(sk)));
+	struct sock *sk = (void *)regs->di, *sktw = (void *)regs->si;
+	const struct inet_timewait_sock *tw = inet_twsk(sktw);
+	struct net *net = sock_net(sk);
+	struct twctl_pernet *pn = twctl_pernet(net);
+	const struct twctl_snap *s = twctl_pn_snap(pn);
+	struct twctl_reuse_query q;
+	enum twctl_reuse_verdict v;
+	unsigned long len;
+	bool exact;
 
-	/* Resume in our function instead; it returns to the caller. */
-	if (s && s->pol.reuse != TWCTL_REUSE_INHERIT)
-		instruction_pointer_set(regs, (unsigned long)twctl_twsk_unique);
+	/* "inherit": the kernel's own function runs untouched. */
+	if (!s || s->pol.reuse == TWCTL_REUSE_INHERIT)
+		return;
+	len = twctl_tw_length(tw, s, &exact, NULL);
+	q = (struct twctl_reuse_query) {
+		.fin_wait2 = READ_ONCE(tw->tw_substate) == TCP_FIN_WAIT2,
+		.has_ts = READ_ONCE(tcp_twsk(sktw)->tw_ts_recent_stamp) != 0,
+		.loopback = twctl_tw_loopback(tw),
+		.bound = !regs->dx,
+		.age_ms = jiffies_to_msecs(twctl_tw_age(READ_ONCE(tw->tw_timer.expires),
+							jiffies, len, exact ? NULL :
+							&s->age_bias)),
+	};
+	v = twctl_reuse_decide(&s->pol, &q);
+	if (v != TWCTL_REUSE_GRANT)
+		twctl_pn_stat_inc(pn, twctl_reuse_stat[v]);
+	if (trace_tw_reuse_decision_enabled())
+		twctl_trace_tw(trace_tw_reuse_decision, tw, v, q.age_ms);
+	/* Resume in a stand-in; it returns to the caller. */
+	instruction_pointer_set(regs, v == TWCTL_REUSE_GRANT ?
+				(unsigned long)twctl_twsk_grant :
+				(unsigned long)twctl_twsk_deny);
 }
 
 /*
@@ -860,9 +872,10 @@ err_hooks:
 }
 
 /*
- * Afterwards no CPU is in a hook, nor in twctl_twsk_unique(), which only
- * runs where its caller holds the established-hash bucket spinlock
- * (preemption off: the RCU grace period waits for it). The tracepoint needs
+ * Afterwards no CPU is in a hook, nor in twctl_twsk_grant() or _deny(),
+ * which only run where their caller holds the established-hash bucket
+ * spinlock (preemption off, or on PREEMPT_RT an RCU read-side section: the
+ * RCU grace period waits for it). The tracepoint needs
  * its own synchronisation.
  */
 void twctl_hooks_exit(void)

@@ -25,7 +25,7 @@ static struct netlink_range_validation twctl_msl_range = {
 };
 
 static struct netlink_range_validation twctl_reuse_delay_range = {
-	.min = 0,
+	.min = TWCTL_REUSE_DELAY_MIN_MS,
 	.max = TWCTL_REUSE_DELAY_MAX_MS,
 };
 

@@ -34,7 +34,8 @@ static int msl_set(const char *val, const struct kernel_param *kp)
 
 static int delay_set(const char *val, const struct kernel_param *kp)
 {
-	return twctl_param_set_u32(val, kp->arg, 0, TWCTL_REUSE_DELAY_MAX_MS);
+	return twctl_param_set_u32(val, kp->arg, TWCTL_REUSE_DELAY_MIN_MS,
+				   TWCTL_REUSE_DELAY_MAX_MS);
 }
 
 static int reuse_set(const char *val, const struct kernel_param *kp)
@@ -71,10 +72,15 @@ MODULE_PARM_DESC(default_reuse,
 module_param_cb(default_reuse_delay_ms, &delay_ops, &default_reuse_delay_ms,
 		0444);
 MODULE_PARM_DESC(default_reuse_delay_ms,
-		 "minimum TIME_WAIT age in ms before reuse (0..600000, default 1000)");
+		 "minimum TIME_WAIT age in ms before reuse (1..600000, default 1000)");
 
+/*
+ * Every field from the stock defaults first, then the three the parameters
+ * set: @p is often an uninitialised stack variable.
+ */
 void twctl_params_default(struct twctl_policy *p)
 {
+	twctl_policy_init_default(p);
 	p->msl_ms = default_msl_ms;
 	p->reuse = default_reuse;
 	p->reuse_delay_ms = default_reuse_delay_ms;

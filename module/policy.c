@@ -37,7 +37,8 @@ int twctl_policy_validate(const struct twctl_policy *p)
 		return -ERANGE;
 	if (p->reuse > TWCTL_REUSE_ALWAYS)
 		return -ERANGE;
-	if (p->reuse_delay_ms > TWCTL_REUSE_DELAY_MAX_MS)
+	if (p->reuse_delay_ms < TWCTL_REUSE_DELAY_MIN_MS ||
+	    p->reuse_delay_ms > TWCTL_REUSE_DELAY_MAX_MS)
 		return -ERANGE;
 	for (c = 0; c < TWCTL_NCLASSES; c++)
 		if (p->msl_class_ms[c] > TWCTL_MSL_MAX_MS)
@@ -282,6 +283,10 @@ unsigned long twctl_tw_lived(unsigned long expires, unsigned long now,
  * May a new outgoing connection take over a TIME_WAIT socket's 4-tuple?
  * Only for an explicit mode (INHERIT is the kernel's business), never from
  * FIN_WAIT2, never without timestamps, and not before reuse_delay_ms.
+ *
+ * A connect() from a port the socket bound itself is the exception: the
+ * kernel grants it whenever the old connection used timestamps, whatever
+ * tcp_tw_reuse says, and so do LOOPBACK and ALWAYS; OFF refuses it.
  */
 enum twctl_reuse_verdict twctl_reuse_decide(const struct twctl_policy *p,
 					    const struct twctl_reuse_query *q)
@@ -289,6 +294,9 @@ enum twctl_reuse_verdict twctl_reuse_decide(const struct twctl_policy *p,
 	bool allowed = p->reuse == TWCTL_REUSE_ALWAYS ||
 		       (p->reuse == TWCTL_REUSE_LOOPBACK && q->loopback);
 
+	if (q->bound && (p->reuse == TWCTL_REUSE_ALWAYS ||
+			 p->reuse == TWCTL_REUSE_LOOPBACK))
+		return q->has_ts ? TWCTL_REUSE_GRANT : TWCTL_REUSE_DENY_NO_TS;
 	if (q->fin_wait2 || !allowed)
 		return TWCTL_REUSE_DENY_POLICY;
 	if (!q->has_ts)

@@ -95,6 +95,7 @@ struct twctl_reuse_query {
 	bool fin_wait2;		/* timewait socket in the FIN_WAIT2 substate */
 	bool has_ts;		/* the connection used TCP timestamps */
 	bool loopback;		/* a loopback address, or bound to lo */
+	bool bound;		/* connect() from a port the socket bound */
 	u32 age_ms;		/* time since it entered (or re-armed) TIME_WAIT */
 };
 

@@ -98,7 +98,7 @@ static struct twctl_knob_attr twctl_knobs[] = {
 		   TWCTL_MSL_MIN_MS, TWCTL_MSL_MAX_MS, false),
 	TWCTL_KNOB(reuse, reuse, TWCTL_P_REUSE, 0, 0, true),
 	TWCTL_KNOB(reuse_delay_ms, reuse_delay_ms, TWCTL_P_REUSE_DELAY,
-		   0, TWCTL_REUSE_DELAY_MAX_MS, false),
+		   TWCTL_REUSE_DELAY_MIN_MS, TWCTL_REUSE_DELAY_MAX_MS, false),
 	/* per peer class: 0 is "unset" (msl_ms applies) */
 	TWCTL_KNOB(msl_loopback_ms, msl_class_ms[TWCTL_CLASS_LOOPBACK],
 		   TWCTL_P_MSL_LOOPBACK, 0, TWCTL_MSL_MAX_MS, false),

@@ -48,7 +48,7 @@ static const struct field policy_fields[] = {
 		.name = "reuse-delay", .key = "reuse_delay_ms",
 		.attr = TWCTL_A_POLICY_REUSE_DELAY_MS, .width = 4,
 		.type = &field_duration, .unit_us = US_PER_MS,
-		.min = 0, .max = TWCTL_REUSE_DELAY_MAX_MS,
+		.min = TWCTL_REUSE_DELAY_MIN_MS, .max = TWCTL_REUSE_DELAY_MAX_MS,
 		.def = TWCTL_REUSE_DELAY_DEFAULT_MS,
 		.help = "minimum time in TIME_WAIT before reuse",
 	},

@@ -8,6 +8,7 @@
 
 #include "policy.c"
 #include "stats.c"
+#include "params.c"
 
 struct twctl_j_case {
 	u64 ms;
@@ -187,6 +188,14 @@ static void twctl_test_validate(struct kunit *test)
 	p.msl_ms = TWCTL_MSL_MAX_MS;
 	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
 	p.msl_ms = TWCTL_MSL_MAX_MS + 1;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
+	p.msl_ms = TWCTL_MSL_MAX_MS;
+	/* the reuse delay: at least 1 ms, as the kernel's tcp_tw_reuse_delay */
+	p.reuse_delay_ms = 0;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
+	p.reuse_delay_ms = TWCTL_REUSE_DELAY_MIN_MS;
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+	p.reuse_delay_ms = TWCTL_REUSE_DELAY_MAX_MS + 1;
 	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), -ERANGE);
 }
 
@@ -375,14 +384,45 @@ static void twctl_test_reuse_decide(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
 	q.age_ms = 100;
 	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
-	p.reuse_delay_ms = 0;
+	p.reuse_delay_ms = TWCTL_REUSE_DELAY_MIN_MS;
 	q.age_ms = 0;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+	q.age_ms = 1;
 	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
 	/* never without timestamps, never from FIN_WAIT2 */
 	q.has_ts = false;
 	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_NO_TS);
 	q.has_ts = true;
 	q.fin_wait2 = true;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+}
+
+/*
+ * A connect() from a port the socket bound itself: the kernel's rule (grant
+ * whenever timestamps were seen, at any age, even from FIN_WAIT2) in every
+ * explicit mode but off.
+ */
+static void twctl_test_reuse_decide_bound(struct kunit *test)
+{
+	struct twctl_policy p;
+	struct twctl_reuse_query q = {
+		.has_ts = true, .loopback = false, .bound = true, .age_ms = 0,
+	};
+
+	twctl_policy_init_default(&p);
+	p.reuse_delay_ms = 10000;
+	p.reuse = TWCTL_REUSE_ALWAYS;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
+	p.reuse = TWCTL_REUSE_LOOPBACK;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
+	q.fin_wait2 = true;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_GRANT);
+	q.has_ts = false;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_NO_TS);
+	q.has_ts = true;
+	p.reuse = TWCTL_REUSE_OFF;
+	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
+	p.reuse = TWCTL_REUSE_INHERIT;	/* never asked: the kernel decides */
 	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
 }
 
@@ -470,6 +510,18 @@ static void twctl_test_close_states(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, twctl_state_name(3), "?");
 }
 
+/* A new namespace's policy is whole, whatever its stack held before. */
+static void twctl_test_params_default(struct kunit *test)
+{
+	struct twctl_policy p, want;
+
+	memset(&p, 0xa5, sizeof(p));
+	twctl_policy_init_default(&want);
+	twctl_params_default(&p);
+	KUNIT_EXPECT_EQ(test, twctl_policy_validate(&p), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&p, &want, sizeof(p)), 0);
+}
+
 static void twctl_test_tw_lived(struct kunit *test)
 {
 	/* armed with 150 ticks, expiring in 50: lived 100; fired 3 late: 153 */
@@ -496,11 +548,13 @@ static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_apply_classes),
 	KUNIT_CASE(twctl_test_reuse_names),
 	KUNIT_CASE(twctl_test_reuse_decide),
+	KUNIT_CASE(twctl_test_reuse_decide_bound),
 	KUNIT_CASE(twctl_test_tw_age),
 	KUNIT_CASE(twctl_test_age_bias),
 	KUNIT_CASE(twctl_test_hist_bucket),
 	KUNIT_CASE(twctl_test_close_states),
 	KUNIT_CASE(twctl_test_tw_lived),
+	KUNIT_CASE(twctl_test_params_default),
 	{}
 };
 

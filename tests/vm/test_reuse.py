@@ -120,10 +120,59 @@ ok(n == 5 and not errs, "inherit, tcp_tw_reuse=1: the kernel reuses (its 1 s rul
 ok(stats(p.cl)["reuse_granted"] == 0, "inherit: the kernel decided, twctl counted nothing")
 p.delete()
 
+# --- a connect() from a bound port: the kernel's rule, but for off -----------
+# The kernel lets a socket that bound its port itself take over a TIME_WAIT
+# of the same 4-tuple whenever timestamps were seen, whatever tcp_tw_reuse
+# says and however young the TIME_WAIT. Explicit modes keep that rule (a
+# 10 s delay does not apply); off refuses.
+def bound_twice(p, srv, port):
+    """Two connections from CLIENT4:port in a row, the client closing first:
+    0 when the second connect() succeeds over the first one's TIME_WAIT,
+    else its errno."""
+    for _ in range(2):
+        with p.cl:
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c.bind((CLIENT4, port))
+        try:
+            c.connect(srv.getsockname()[:2])
+        except OSError as e:
+            c.close()
+            return e.errno
+        conn, _ = srv.accept()
+        c.close()
+        conn.settimeout(10)
+        conn.recv(1)
+        conn.close()
+    return 0
+
+
+p = Pair("g", PORTS)
+srv = listener(p.sv, SERVER4, socket.AF_INET)
+p.sysctl("net.ipv4.tcp_tw_reuse=0")
+ok(bound_twice(p, srv, 45001) == 0,
+   "bound port, inherit with tcp_tw_reuse=0: the kernel reuses the young TIME_WAIT")
+for mode, port in (("always", 45002), ("loopback", 45003)):
+    setpol(p.cl, reuse=mode, reuse_delay_ms=10000)
+    ok(bound_twice(p, srv, port) == 0,
+       f"bound port, reuse {mode} with a 10 s delay: granted as the kernel does")
+setpol(p.cl, reuse="off")
+ok(bound_twice(p, srv, 45004) == EADDRNOTAVAIL, "bound port, reuse off: refused")
+p.delete()
+
+# --- the delay is at least 1 ms (PAWS needs the peer's clock to tick) --------
+p = Pair("h", PORTS)
+with p.cl:
+    before = sysfs_read("reuse_delay_ms")
+    err = sysfs_write("reuse_delay_ms", "0")
+    ok(err == errno.ERANGE and sysfs_read("reuse_delay_ms") == before,
+       "reuse_delay_ms 0 is refused (ERANGE), the value unchanged", f"errno {err}")
+p.delete()
+
 # --- never without timestamps ----------------------------------------------
 p = Pair("f", PORTS)
 p.sysctl("net.ipv4.tcp_timestamps=0")
-setpol(p.cl, reuse="always", reuse_delay_ms=0)
+setpol(p.cl, reuse="always", reuse_delay_ms=1)
 exhausts("reuse always, client without timestamps", p)
 st = stats(p.cl)
 ok(st["reuse_refused_no_ts"] > 0 and st["reuse_granted"] == 0,

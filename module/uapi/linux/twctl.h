@@ -45,6 +45,12 @@ enum twctl_reuse {
 	TWCTL_REUSE_ALWAYS,
 };
 
+/*
+ * At least 1 ms, as the kernel's own net.ipv4.tcp_tw_reuse_delay (6.14+):
+ * PAWS protects a reused 4-tuple only once the peer's timestamp clock has
+ * ticked since the old connection's last segment.
+ */
+#define TWCTL_REUSE_DELAY_MIN_MS	1
 #define TWCTL_REUSE_DELAY_MAX_MS	600000
 #define TWCTL_REUSE_DELAY_DEFAULT_MS	1000
 
@@ -109,7 +115,7 @@ enum twctl_policy_attr {
 	TWCTL_A_POLICY_UNSPEC,
 	TWCTL_A_POLICY_MSL_MS,		/* TWCTL_MSL_MIN_MS..TWCTL_MSL_MAX_MS */
 	TWCTL_A_POLICY_REUSE,		/* enum twctl_reuse */
-	TWCTL_A_POLICY_REUSE_DELAY_MS,	/* 0..TWCTL_REUSE_DELAY_MAX_MS */
+	TWCTL_A_POLICY_REUSE_DELAY_MS,	/* TWCTL_REUSE_DELAY_MIN_MS..MAX_MS */
 	/* per peer class: 0 (unset: msl_ms) or TWCTL_MSL_MIN_MS..MAX_MS */
 	TWCTL_A_POLICY_MSL_LOOPBACK_MS,
 	TWCTL_A_POLICY_MSL_LOCAL_MS,
