@@ -7,29 +7,26 @@
 # Nothing is left behind, even on failure: the dkms tree, /usr/src/twctl-*,
 # the installed modules (depmod runs again; modules.* files depmod created
 # and directories dkms created go too), and dkms's MOK key if it made one.
-# One TAP line per check; exit status 1 if any failed. Needs root.
+# One TAP line per check, the plan "1..N" last (tests/lib/tap.sh); exit
+# status 1 if any failed. Needs root.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/kernels.sh disable=SC1091
 . "$repo/tests/lib/kernels.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/build.sh disable=SC1091
 . "$repo/tests/lib/build.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
+. "$repo/tests/lib/tap.sh"
+# shellcheck disable=SC2317 # called by resolve_kernels
 sudo_() { "$@"; }
-failed=0
 tmp=$(mktemp -d)
 
 # t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
-t() {
-	if [ "$2" = 0 ]; then
-		echo "ok - dkms: $1"
-	else
-		echo "not ok - dkms: $1"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/# /'
-		failed=1
-	fi
-}
+t() { tap_check "dkms: $1" "$2" "${3:-}"; }
 
-[ "$(id -u)" = 0 ] || { t "runs as root" 1; exit 1; }
-command -v dkms >/dev/null || { t "dkms is installed (make deps)" 1; exit 1; }
-resolve_kernels || { t "test kernels resolved" 1; exit 1; }
+[ "$(id -u)" = 0 ] || { t "runs as root" 1; tap_done; }
+command -v dkms >/dev/null || { t "dkms is installed (make deps)" 1; tap_done; }
+resolve_kernels || { t "test kernels resolved" 1; tap_done; }
 kernels=("$K61" "$K612")
 # One run at a time on this machine (they share /usr/src and the dkms tree).
 exec 9<"$0"
@@ -40,7 +37,7 @@ src=/usr/src/twctl-$ver
 mok=/var/lib/dkms/mok
 if [ -e "$src" ] || [ -e "/var/lib/dkms/twctl/$ver" ]; then
 	t "twctl/$ver is not installed here already (dkms remove twctl/$ver --all; rm -r $src)" 1
-	exit 1
+	tap_done
 fi
 [ -e "$mok.key" ] || [ -e "$mok.pub" ] || made_mok=1
 for k in "${kernels[@]}"; do
@@ -49,6 +46,7 @@ for k in "${kernels[@]}"; do
 	[ -d "/lib/modules/$k/updates/dkms" ] || echo updates/dkms >>"$tmp/made-$k"
 done
 
+# shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
 	local k f
 	dkms remove -m twctl -v "$ver" --all >/dev/null 2>&1
@@ -148,4 +146,4 @@ for k in "${kernels[@]}"; do
 done
 t "after remove: no twctl in dkms status, modules gone for both kernels" $rc "$out"
 
-exit $failed
+tap_done

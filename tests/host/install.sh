@@ -6,27 +6,23 @@
 # its bash completion under PREFIX; uninstall removes exactly those files.
 # Runs on a copy of the sources without .git, as from a tarball: the version
 # comes from the VERSION file, and module and tool must both report it.
-# One TAP line per check; exit status 1 if any failed.
+# One TAP line per check, the plan "1..N" last (tests/lib/tap.sh); exit
+# status 1 if any failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/kernels.sh disable=SC1091
 . "$repo/tests/lib/kernels.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
+. "$repo/tests/lib/tap.sh"
+# shellcheck disable=SC2317 # called by resolve_kernels
 sudo_() { "$@"; }
-failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
-t() {
-	if [ "$2" = 0 ]; then
-		echo "ok - install: $1"
-	else
-		echo "not ok - install: $1"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/# /'
-		failed=1
-	fi
-}
+t() { tap_check "install: $1" "$2" "${3:-}"; }
 
-resolve_kernels || { t "test kernels resolved" 1; exit 1; }
+resolve_kernels || { t "test kernels resolved" 1; tap_done; }
 src=$tmp/src root=$tmp/root
 version=$(cat "$repo/VERSION")
 
@@ -67,4 +63,4 @@ out=$(make -C "$src" uninstall KDIR="/lib/modules/$K61/build" DESTDIR="$root" \
 	[ -z "$(cd "$root" && find . ! -type d)" ]
 t "make uninstall removes every installed file" $? "$out"
 
-exit $failed
+tap_done

@@ -5,36 +5,30 @@
 # commands and knobs, the man page renders without warnings, the bash
 # completion completes, `make install` lays out its files, and the v99
 # variant (for tests/vm/test_tool.py) builds.
-# One TAP line per check ("ok - ..." / "not ok - ..."); other lines are
-# diagnostics. Exit status: 1 if any check failed.
+# One TAP line per check ("ok - ..." / "not ok - ..."), its sub-commands'
+# counted in; other lines are diagnostics; the plan "1..N" last
+# (tests/lib/tap.sh). Exit status: 1 if any check failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
+. "$repo/tests/lib/tap.sh"
 tools=$repo/tools
-failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
-t() {
-	if [ "$2" = 0 ]; then
-		echo "ok - tool: $1"
-	else
-		echo "not ok - tool: $1"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 30 | sed 's/^/# /'
-		failed=1
-	fi
-}
+t() { tap_check "tool: $1" "$2" "${3:-}"; }
 
 out=$(make -s -C "$tools" 2>&1)
 t "builds with -Wall -Wextra -Werror (C11, libmnl)" $? "$out"
-[ -x "$tools/twctl" ] || { echo "# no tools/twctl: nothing else to check"; exit 1; }
+[ -x "$tools/twctl" ] || tap_stop "tool: no tools/twctl: nothing else to check"
 
 # Unit tests and the sanitized smoke run print their own TAP lines.
-make -s -C "$tools" test 2>&1
-t "unit tests and smoke run pass under ASan/UBSan (make -C tools test)" $?
+tap_run -n "tool: unit tests and smoke run pass under ASan/UBSan (make -C tools test)" \
+	make -s -C "$tools" test
 
-TWCTL=$tools/twctl TWCTL_LABEL="tool (release build)" sh "$tools/tests/smoke.sh" ||
-	failed=1
+tap_run env TWCTL="$tools/twctl" TWCTL_LABEL="tool (release build)" \
+	sh "$tools/tests/smoke.sh"
 
 # --- the man page ------------------------------------------------------------
 out=$(MANWIDTH=80 man --warnings -l "$tools/twctl.8" 2>&1 >/dev/null)
@@ -49,7 +43,7 @@ t "twctl.8 renders without warnings (groff -ww)" $? "$out"
 # "Options:", "Commands:" and "Knobs" sections; SYNOPSIS names them all;
 # STATISTICS describes the counters of the table in fields.c.
 "$tools/twctl" --help >"$tmp/help"
-python3 - "$tools/twctl.8" "$tmp/help" "$tools/fields.c" >"$tmp/cmp" <<'PY'
+tap_run python3 - "$tools/twctl.8" "$tmp/help" "$tools/fields.c" <<'PY'
 import re
 import sys
 
@@ -130,9 +124,6 @@ if not same:
     status = 1
 sys.exit(status)
 PY
-rc=$?
-cat "$tmp/cmp"
-[ $rc = 0 ] || failed=1
 
 # --- bash completion ---------------------------------------------------------
 mkdir -p "$tmp/netns"
@@ -175,7 +166,7 @@ comp "" twctl show ""
 t "bash completion: options, commands, netns names, knobs, stats reset" $comp_ok
 if command -v shellcheck >/dev/null; then
 	out=$(shellcheck -s bash "$tools/completion/twctl.bash" 2>&1 &&
-	      shellcheck "$tools/tests/smoke.sh" "$0" 2>&1)
+	      shellcheck -x "$tools/tests/smoke.sh" "$0" "$repo/tests/lib/tap.sh" 2>&1)
 	t "completion and test scripts pass shellcheck" $? "$out"
 fi
 
@@ -193,4 +184,4 @@ out=$(make -s -C "$tools" variant-v99 2>&1) &&
 	"$tools/twctl" -V | grep -q '^twctl .* (netlink v1)$'
 t "make variant-v99 builds tools/twctl-v99 speaking netlink v99 (twctl stays v1)" $? "$out"
 
-exit $failed
+tap_done

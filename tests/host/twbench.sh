@@ -4,12 +4,14 @@
 # up, errors are counted by errno (a 10-port range gives EADDRNOTAVAIL), the
 # JSON parses, who closes first decides which side holds TIME_WAIT, pacing,
 # duration, several server ports and --server-netns/--client-netns work.
-# One TAP line per check; exit status 1 if any failed.
+# One TAP line per check, the plan "1..N" last (tests/lib/tap.sh); exit
+# status 1 if any failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
+. "$repo/tests/lib/tap.sh"
 tools=$repo/tools
 bench=$tools/twbench
-failed=0
 tmp=$(mktemp -d)
 pids=()
 # shellcheck disable=SC2317 # called through the EXIT trap
@@ -20,24 +22,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-t() {
-	if [ "$2" = 0 ]; then
-		echo "ok - twbench: $1"
-	else
-		echo "not ok - twbench: $1"
-		[ -z "${3:-}" ] || printf '%s\n' "$3" | tail -n 20 | sed 's/^/# /'
-		failed=1
-	fi
-}
+# t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
+t() { tap_check "twbench: $1" "$2" "${3:-}"; }
 
 out=$(make -s -C "$tools" twbench 2>&1)
 t "builds with -Wall -Wextra -Werror (C11, no libmnl)" $? "$out"
-[ -x "$bench" ] || { echo "# no tools/twbench: nothing else to check"; exit 1; }
+[ -x "$bench" ] || tap_stop "twbench: no tools/twbench: nothing else to check"
 
 if ! unshare -n true 2>/dev/null; then
 	echo "# unshare -n does not work here: cannot run the loopback checks"
 	t "unshare -n available for the loopback checks" 1
-	exit 1
+	tap_done
 fi
 
 # inns SCRIPT: run SCRIPT (sh) in a fresh netns with lo up and the kernel's
@@ -144,4 +139,4 @@ t "--server-netns/--client-netns: the connections live in that netns" $? "$out $
 [ $? = 1 ]
 t "a missing netns is a setup error (exit 1)" $?
 
-exit $failed
+tap_done

@@ -3,9 +3,14 @@
 # and against the UAPI header: every command, attribute and constant the
 # spec names must exist in the header with the value the spec implies
 # (checked by the C compiler on the real header), and vice versa.
+# One TAP line per check, the plan "1..N" last (tests/lib/tap.sh); exit
+# status 1 if any failed.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/kernels.sh disable=SC1091
 . "$repo/tests/lib/kernels.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
+. "$repo/tests/lib/tap.sh"
 ynl=$TWCTL_CACHE/ynl
 if [ ! -f "$ynl/Documentation/netlink/genetlink-c.yaml" ]; then
 	mkdir -p "$ynl"
@@ -15,8 +20,9 @@ fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-/usr/bin/python3 - "$repo/tools/ynl/twctl.yaml" "$ynl/Documentation/netlink/genetlink-c.yaml" \
-	"$tmp/check.c" <<'PY'
+# The embedded checker prints its own TAP lines.
+tap_run /usr/bin/python3 - "$repo/tools/ynl/twctl.yaml" \
+	"$ynl/Documentation/netlink/genetlink-c.yaml" "$tmp/check.c" <<'PY'
 import sys, yaml, jsonschema
 spec_path, schema_path, out = sys.argv[1:]
 spec = yaml.safe_load(open(spec_path))
@@ -66,9 +72,8 @@ extra = sorted(n for n in hdr if not n.startswith("__") and not n.endswith("_UNS
 print(("ok" if not extra else "not ok") + " - every name of the UAPI header is in the YNL spec"
       + (f"  # missing: {' '.join(extra)}" if extra else ""))
 PY
-if out=$(gcc -std=c11 -fsyntax-only -I"$repo/module/uapi" "$tmp/check.c" 2>&1); then
-	echo "ok - YNL spec and UAPI header agree on every name and number"
-else
-	echo "not ok - YNL spec and UAPI header agree on every name and number"
-	printf '%s\n' "$out" | grep -E 'error' | head -n 10 | sed 's/^/# /'
-fi
+out=$(gcc -std=c11 -fsyntax-only -I"$repo/module/uapi" "$tmp/check.c" 2>&1)
+tap_check "YNL spec and UAPI header agree on every name and number" $? \
+	"$(printf '%s\n' "$out" | grep -E 'error' | head -n 10)"
+
+tap_done
