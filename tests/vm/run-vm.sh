@@ -66,6 +66,11 @@ script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 	echo "export TWCTL_REPO=$(printf %q "$repo") TWCTL_KVER=$(printf %q "$kver")"
 	echo "export TWCTL_KO=$(printf %q "$ko") TWCTL_TOOL=$(printf %q "$repo/tools/twctl")"
 	echo "export TWCTL_CACHE=$(printf %q "$TWCTL_CACHE")"
+	# the debug kernel (KASAN, lockdep) runs TCP ~10x slower than Debian's
+	[ "$kernel" != debug ] || echo "export TWCTL_SLOW=1"
+	# tests/mutants.sh: a deliberately broken module in place of the real one
+	[ -z "${TWCTL_KO_OVERRIDE:-}" ] || echo "export TWCTL_KO=$(printf %q "$TWCTL_KO_OVERRIDE")"
+	[ -z "${TWCTL_KUNIT_KO:-}" ] || echo "export TWCTL_KUNIT_KO=$(printf %q "$TWCTL_KUNIT_KO")"
 	echo "export PYTHONPATH=$(printf %q "$repo/tests/vm") PYTHONDONTWRITEBYTECODE=1"
 	printf 'exec %s %q' "$runner" "$script"
 	printf ' %q' "$@"
@@ -125,7 +130,7 @@ stall=
 [ "${accel[0]}" = -enable-kvm ] || stall="rcupdate.rcu_cpu_stall_timeout=42 watchdog_thresh=20"
 
 set +e
-timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m 2048 -smp "$smp" \
+timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m "${TWCTL_VM_MEM:-2048}" -smp "$smp" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" \
 	-kernel "$image" -initrd "$rd" \

@@ -34,6 +34,7 @@ SPLAT = re.compile(r"BUG:|WARNING:|Oops|KASAN|UBSAN|suspected memory leak|"
                    r"general protection fault|unreferenced object|"
                    r"sleeping function called from invalid context")
 KMEMLEAK = "/sys/kernel/debug/kmemleak"
+KMEMLEAK_MIN_AGE = 5.5          # mm/kmemleak.c: jiffies_min_age, 5 s, plus a tick
 HELPERS = ("twctl_kunit", "twctl_blocker", "twctl")
 
 
@@ -131,12 +132,19 @@ def main():
         kmsg(f"begin {name}")
         out(f"### begin {name}")
         rc, secs = run_suite(path, int(t or 600))
+        ended = time.monotonic()
         for n in cleanup():
             out(f"# runner: after {name}: {n}")
         log = dmesg_since(marker)
         splat = [l for l in log.splitlines() if SPLAT.search(l)]
         if leak:
+            # kmemleak reports only objects older than its minimum age (5 s):
+            # what the suite leaked at its very end counts for it, not for
+            # the next one.
+            time.sleep(max(0.0, ended + KMEMLEAK_MIN_AGE - time.monotonic()))
+            t_scan = time.monotonic()
             found = kmemleak_scan()
+            out(f"# runner: kmemleak scan after {name}: {time.monotonic() - t_scan:.1f} s")
             if found.strip():                # "unreferenced object ..."
                 splat.append(found)
                 log += "\n" + found

@@ -26,12 +26,16 @@ static int __init twctl_blocker_init(void)
 	err = ftrace_set_filter(&twctl_blocker_ops, sym, strlen(sym), 0);
 	if (err)
 		return err;
-	return register_ftrace_function(&twctl_blocker_ops);
+	err = register_ftrace_function(&twctl_blocker_ops);
+	if (err)
+		ftrace_free_filter(&twctl_blocker_ops);
+	return err;
 }
 
 static void __exit twctl_blocker_exit(void)
 {
 	unregister_ftrace_function(&twctl_blocker_ops);
+	ftrace_free_filter(&twctl_blocker_ops);	/* the filter hash */
 }
 
 module_init(twctl_blocker_init);
