@@ -16,7 +16,7 @@ CACHE = os.environ.get("TWCTL_CACHE", "/var/cache/twctl")
 
 with open("/dev/kmsg", "w") as f:
     f.write("twctl-kunit: start\n")
-sh(f"insmod {REPO}/build/kunit/twctl_kunit.ko")
+sh("insmod " + os.environ.get("TWCTL_KUNIT_KO", f"{REPO}/build/kunit/twctl_kunit.ko"))
 sh("rmmod twctl_kunit")
 log = sh("dmesg --notime").stdout
 log = log[log.rfind("twctl-kunit: start"):]

@@ -8,7 +8,8 @@ import subprocess
 
 import nl
 from nl import Genl, NlError, attr, nest, u32
-from twtest import Netns, done, load, loaded, ok, sh, sysfs_read, set_msl, unload
+from twtest import (Netns, done, family_absent, load, loaded, ok, sh, sysfs_read,
+                    set_msl, unload)
 
 U = nl.uapi()
 A_POLICY, A_MSL = U["TWCTL_A_POLICY"], U["TWCTL_A_POLICY_MSL_MS"]
@@ -46,11 +47,8 @@ def refused(what, payload, want_errno=None, cmd=SET, **kw):
 
 if loaded():
     unload()
-try:
-    Genl()
-    ok(False, "no family before the module is loaded")
-except OSError:
-    ok(True, "no family before the module is loaded")
+absent, why = family_absent()
+ok(absent, "no family before the module is loaded (CTRL_CMD_GETFAMILY: ENOENT)", why)
 load()
 g = Genl()
 ok(g.version == U["TWCTL_GENL_VERSION"], f"family version {g.version}")

@@ -9,9 +9,13 @@ TWCTL_TOOL_GENL_VERSION=99 (default: twctl-v99 next to TWCTL_TOOL; built by
 `make -C tools variant-v99`, which tests/host/tool.sh runs)."""
 import json
 import os
+import select
+import signal
 import subprocess
+import time
 
-from twtest import Netns, diag, done, load, loaded, ok, set_msl, sysfs_read, unload
+from twtest import (Netns, active_close, diag, done, load, loaded, ok, set_msl, sysfs_read,
+                    unload)
 
 REPO = os.environ.get("TWCTL_REPO", "")
 TOOL = os.environ["TWCTL_TOOL"]
@@ -229,17 +233,59 @@ ok(r.returncode == 0 and isinstance(j, dict) and j.get("netns") is None
    "stats -j: netns and integer counters", shown(r))
 r = tw("stats", "reset")
 ok(r.returncode == 0 and r.stdout == "" and r.stderr == "", "stats reset as root", shown(r))
+
+
+def monitor_sees(p, port, out, deadline, close=True):
+    """Read `twctl monitor` (p) until it prints ESTABLISHED -> FIN_WAIT1 of
+    the client port that port() returns, or until deadline, or until p
+    ends. The monitor joins its group some time after it starts: with
+    close=True port() closes one more connection every second until one is
+    seen. Appends what was read to out; returns whether it was seen."""
+    fd = p.stdout.fileno()
+    while time.monotonic() < deadline and p.poll() is None:
+        want = f"127.0.0.1:{port()} -> 127.0.0.1:"
+        end = min(deadline, time.monotonic() + 1.0) if close else deadline
+        while time.monotonic() < end:
+            if not select.select([fd], [], [], max(0, end - time.monotonic()))[0]:
+                break
+            chunk = os.read(fd, 65536).decode(errors="replace")
+            if not chunk:
+                return False                # it closed its output
+            out.append(chunk)
+            if any(want in l and l.endswith("ESTABLISHED -> FIN_WAIT1")
+                   for l in "".join(out).splitlines()):
+                return True
+        if not close:
+            return False
+    return False
+
+
+# The monitor prints each event as it happens (a line flushed per event) and
+# runs until SIGTERM, which ends it with status 0 and nothing on stderr.
+mon = subprocess.Popen([TOOL, "monitor"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE)
+mon_out = []
+seen1 = monitor_sees(mon, lambda: active_close()[0][1], mon_out, time.monotonic() + 60)
+c2 = active_close()[0][1]              # a second event once it is listening
+seen2 = seen1 and monitor_sees(mon, lambda: c2, mon_out, time.monotonic() + 20,
+                               close=False)
+alive = mon.poll() is None
+mon.send_signal(signal.SIGTERM)
 try:
-    r = run([TOOL, "monitor"], timeout=5)
-    ok(False, "monitor joins the events group and keeps running", shown(r))
+    rest, err = mon.communicate(timeout=10)
+    rc = mon.returncode
 except subprocess.TimeoutExpired:
-    ok(True, "monitor joins the events group and keeps running")
+    mon.kill()
+    rest, err = mon.communicate()
+    rc = "none: SIGTERM did not end it"
+out = "".join(mon_out) + rest.decode(errors="replace")
+ok(seen1 and seen2 and alive and rc == 0 and err == b"",
+   "monitor prints this namespace's events as they happen, runs until SIGTERM, exit 0",
+   f"first close seen {seen1}, second {seen2}, running until SIGTERM {alive}, exit {rc}, "
+   f"stderr {err!r}, stdout {out[-1500:]!r}")
 
 # --- stats: closes, transitions, lifetime histogram (issue #6) ----------------------------------
 import re  # noqa: E402  (this section's own needs)
-import time  # noqa: E402
-
-from twtest import active_close  # noqa: E402
 
 NCLOSE = 5
 d = Netns("twtool_d")

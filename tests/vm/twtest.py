@@ -18,6 +18,9 @@ TOOL = os.environ.get("TWCTL_TOOL", "")
 KVER = os.environ.get("TWCTL_KVER", os.uname().release)
 SYSFS = "/sys/kernel/twctl"
 HZ = 250                      # Debian's and our debug kernel's CONFIG_HZ
+# The debug kernel (KASAN, lockdep, kmemleak): it is there to catch memory
+# and locking bugs, which need every path, not thousands of rounds of it.
+SLOW = os.environ.get("TWCTL_SLOW") == "1"
 JIFFY = 1.0 / HZ
 
 _count = 0
@@ -66,6 +69,38 @@ def load(params=""):
 
 def unload():
     sh("rmmod twctl")
+
+
+def family_absent(name="twctl"):
+    """(absent, detail): whether the generic netlink family is unknown, i.e.
+    resolving it (CTRL_CMD_GETFAMILY) is refused with ENOENT. Any other
+    outcome (it resolves, another errno, a socket error) is not absence."""
+    from nl import Genl, NlError
+    try:
+        Genl(name).close()
+    except NlError as e:
+        return e.errno == errno.ENOENT, f"CTRL_CMD_GETFAMILY: errno {e.errno} ({e})"
+    except OSError as e:
+        return False, f"no netlink reply: {e!r}"
+    return False, f"family {name} resolves"
+
+
+def kmsg_mark(tag):
+    """Write a unique line into the kernel log; returns it, for
+    dmesg_after(). Unlike dmesg -C it keeps the log for later readers (the
+    runner's splat scan)."""
+    mark = f"twctl-test: {tag} {os.getpid()} {time.monotonic_ns()}"
+    with open("/dev/kmsg", "w") as f:
+        f.write(mark + "\n")
+    return mark
+
+
+def dmesg_after(mark):
+    """The kernel log lines after the marker line, or None when the marker
+    is not in the log (cleared, or overwritten in the ring buffer)."""
+    lines = sh("dmesg").stdout.splitlines()
+    at = [i for i, line in enumerate(lines) if line.endswith(mark)]
+    return lines[at[-1] + 1:] if at else None
 
 
 def sysfs_read(name):
@@ -191,6 +226,34 @@ def wait_gone(caddr, saddr, family=socket.AF_INET, timeout=120, step=0.01):
     return None
 
 
+def wheel_slot(secs):
+    """How late the kernel's timer wheel may fire a timer armed secs ahead:
+    one slot of the level it is filed in (kernel/time/timer.c: one jiffy
+    below 63 jiffies, then slots of 8, 64, 512 jiffies from 63, 504, 4032)."""
+    j = secs * HZ
+    for start, gran in ((4032, 512), (504, 64), (63, 8)):
+        if j >= start:
+            return gran * JIFFY
+    return JIFFY
+
+
+# Beyond its wheel slot, how late a TIME_WAIT's end may be seen on the
+# emulated guest: the timer softirq waiting for the vCPU thread, and the
+# observer's poll (a 10 ms sleep and a /proc/net/tcp walk). Seen on TCG,
+# Debian 6.1, over 7 runs of test_msl and 5 of test_classes: TIME_WAITs
+# of 0.7..2 s (slot 0.032 s) ended at most 0.057 s late, of 3..4 s (slot
+# 0.256 s) at most 0.263 s: under 0.03 s beyond the slot. 0.3 s is 5x the
+# worst lateness of a short wait and keeps late_bound() of every length a
+# test uses (>= 0.5 s) below that length, so a doubled TIME_WAIT fails, as
+# does the stock 60 s one.
+EMU_LATE = 0.3
+
+
+def late_bound(secs):
+    """The most a TIME_WAIT of secs may be seen to end later than armed."""
+    return wheel_slot(secs) + EMU_LATE
+
+
 _ss_re = re.compile(r"timer:\(timewait,(?:(\d+)min)?(?:(\d+)(?:sec|\.))?(?:(\d+)ms)?,")
 
 
@@ -202,10 +265,12 @@ def parse_ss_timer(text):
     return mins * 60 + secs + ms / 1000.0
 
 
-def ss_timer(cport):
-    """Remaining TIME_WAIT timer (s) of the socket with local port cport,
-    read from `ss -tano`."""
-    out = sh(f"ss -Htano state time-wait '( sport = :{cport} )'").stdout
+def ss_timer(caddr, saddr):
+    """Remaining TIME_WAIT timer (s) of the socket from caddr to saddr (each
+    (ip, port)), read from `ss -tano`. The whole 4-tuple: a TIME_WAIT that an
+    earlier suite of the same boot left can share the local port."""
+    out = sh(f"ss -Htano state time-wait '( sport = :{caddr[1]} and "
+             f"dport = :{saddr[1]} )'").stdout
     return parse_ss_timer(out)
 
 
