@@ -1,13 +1,48 @@
 # shellcheck shell=bash
 # Building the module for a test kernel, and style checks.
 
+# build_key KDIR FILE...: a key for everything a build in KDIR of FILEs
+# (relative to $repo) depends on: their text, the version compiled in, the
+# kernel's configuration, the compiler and sparse, and these recipes.
+build_key() {
+	local kdir=$1
+	shift
+	{
+		(cd "$repo" && cat "$@")
+		sh "$repo/scripts/version.sh"
+		echo "$kdir"
+		cat "$kdir/include/generated/utsrelease.h" "$kdir/include/generated/autoconf.h"
+		gcc --version | head -n1
+		sparse --version 2>&1
+		declare -f build_module build_blocker
+	} 2>/dev/null | sha256sum | cut -c1-16
+}
+
+# cached NAME KEY DIR FILE: when an identical build (same KEY) succeeded
+# before, put its FILE into DIR and succeed; the build is then not redone.
+cached() {
+	local c=$TWCTL_CACHE/modbuild/$1-$2
+	[ -f "$c/$4" ] || return 1
+	mkdir -p "$3" && cp "$c/$4" "$3/$4"
+}
+
+# keep NAME KEY DIR FILE: remember a clean build's FILE under KEY.
+keep() {
+	local c=$TWCTL_CACHE/modbuild/$1-$2
+	mkdir -p "$c.tmp" && cp "$3/$4" "$c.tmp/" && rm -rf "$c" && mv "$c.tmp" "$c"
+}
+
 # build_module NAME KDIR: build twctl.ko into build/NAME (a private copy of the
 # sources, so builds for several kernels do not clobber each other) at W=1
 # with sparse; any compiler or sparse warning fails. The copy's VERSION is the
-# resolved version (scripts/version.sh), as in a dkms source tree.
+# resolved version (scripts/version.sh), as in a dkms source tree. A build
+# that passed before with the same sources, version and kernel is reused
+# from the cache (build_key).
 build_module() {
-	local name=$1 kdir=$2 out log
+	local name=$1 kdir=$2 out log key
 	out=$repo/build/$name
+	key=$(build_key "$kdir" Kbuild module/*.[ch] module/uapi/linux/*.h)
+	cached "$name" "$key" "$out" twctl.ko && return 0
 	mkdir -p "$out"
 	cp -r "$repo/Kbuild" "$repo/module" "$out/"
 	sh "$repo/scripts/version.sh" >"$out/VERSION"
@@ -16,7 +51,7 @@ build_module() {
 	if printf '%s\n' "$log" | grep -E -i 'warning|error' | grep -v -E '^(Skipping BTF|  BTF)'; then
 		return 1
 	fi
-	[ -f "$out/twctl.ko" ]
+	[ -f "$out/twctl.ko" ] && keep "$name" "$key" "$out" twctl.ko
 }
 
 # checkpatch.pl from Debian's linux-source-6.12, extracted once into the cache.
@@ -41,14 +76,17 @@ run_checkpatch() {
 }
 
 # build_blocker NAME KDIR: the test helper module tests/vm/blocker into
-# build/NAME-blocker (see tests/vm/test_loadfail.py).
+# build/NAME-blocker (see tests/vm/test_loadfail.py); cached like
+# build_module.
 build_blocker() {
-	local out=$repo/build/$1-blocker log
+	local out=$repo/build/$1-blocker log key
+	key=$(build_key "$2" tests/vm/blocker/*)
+	cached "$1-blocker" "$key" "$out" twctl_blocker.ko && return 0
 	mkdir -p "$out"
 	cp "$repo"/tests/vm/blocker/* "$out/"
 	log=$(make -C "$2" M="$out" W=1 modules 2>&1) ||
 		{ printf '%s\n' "$log" | tail -n 20; return 1; }
-	[ -f "$out/twctl_blocker.ko" ]
+	[ -f "$out/twctl_blocker.ko" ] && keep "$1-blocker" "$key" "$out" twctl_blocker.ko
 }
 
 # build_kunit KDIR: the KUnit test module (tests/kunit) into build/kunit;
