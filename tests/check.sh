@@ -81,10 +81,14 @@ export K61 K612
 # Suites for a kernel: tests/vm/test_*.py (TWCTL_TESTS selects), less those
 # whose "# kernels: ..." line does not name this one; each with its budget.
 suites_for() {
-	local sel=$1 budget=$2 t only
+	local sel=$1 budget=$2 t only not
 	for t in ${TWCTL_TESTS:-$(cd tests/vm && ls test_*.py | sed 's/\.py$//')}; do
 		only=$(sed -n 's/^# kernels: //p' "tests/vm/$t.py" | head -n1)
 		if [ -n "$only" ] && ! printf ' %s ' $only | grep -q " $sel "; then
+			continue
+		fi
+		not=$(sed -n 's/^# not on kernels: //p' "tests/vm/$t.py" | head -n1)
+		if [ -n "$not" ] && printf ' %s ' $not | grep -q " $sel "; then
 			continue
 		fi
 		echo "tests/vm/$t.py=$budget"

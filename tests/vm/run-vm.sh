@@ -122,6 +122,11 @@ if [ "${TWCTL_VM_LOCK:-1}" != 0 ]; then
 	flock 9
 fi
 
+# Guest memory: the debug kernel's kmemleak scans take time in proportion
+# to it (and are run between suites), so it gets half. TWCTL_VM_MEM (MiB)
+# overrides.
+mem=${TWCTL_VM_MEM:-$([ "$kernel" = debug ] && echo 1024 || echo 2048)}
+
 # Under TCG a guest's vCPU is a host thread that can wait for the CPU while
 # the other lane of make check runs: the RCU stall and soft lockup
 # detectors get twice their default patience (they still fire on a real
@@ -130,7 +135,7 @@ stall=
 [ "${accel[0]}" = -enable-kvm ] || stall="rcupdate.rcu_cpu_stall_timeout=42 watchdog_thresh=20"
 
 set +e
-timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m "${TWCTL_VM_MEM:-2048}" -smp "$smp" \
+timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$outdir/console.log" \
 	-kernel "$image" -initrd "$rd" \

@@ -125,16 +125,18 @@ except OSError as e:
     evs = read_events(lst, timeout=0.2)
 n = int(churn.stdout.split()[1])
 seqs = [u64(e[A["SEQ"]]) for e in evs]
-gaps = sum(b - a - 1 for a, b in zip(seqs, seqs[1:]) if b - a > 1)
-# (the debug kernel under TCG manages ~30 connections/s: ~6 events each
+# An event takes its number before it is sent, and a softirq can send its
+# own in between: numbers may arrive slightly out of order, never twice.
+gaps = (max(seqs) - min(seqs) + 1 - len(set(seqs))) if seqs else 0
+# (the debug kernel under TCG manages ~10-30 connections/s: ~6 events each
 # still overflow an unread socket buffer)
-ok(n > 50 and (lost_by_buffer or gaps > 0),
+ok(n > 0 and (lost_by_buffer or gaps > 0),
    f"{n} connections unread: the reader is told it lost events "
    f"(ENOBUFS {lost_by_buffer}, {gaps} in sequence gaps)", churn.stdout)
-ok(len(evs) > 50 and all(real(e) for e in evs)
-   and seqs == sorted(seqs) and len(set(seqs)) == len(seqs),
-   "what the slow reader got are the churn's events, in sequence order",
-   f"{len(evs)} events, {sum(not real(e) for e in evs)} not a loopback close-path event")
+ok(len(evs) > 50 and all(real(e) for e in evs) and len(set(seqs)) == len(seqs),
+   "what the slow reader got are the churn's events, each number once",
+   f"{len(evs)} events, {sum(not real(e) for e in evs)} not a loopback close-path event, "
+   f"{len(seqs) - len(set(seqs))} numbers twice")
 ok(wait_close_seen(lst, time.monotonic() + 30),
    "after the loss the listener gets new events again")
 lst.close()

@@ -2,7 +2,10 @@
 TIME_WAIT sockets with custom lengths are armed and expire: 8 cycles in
 make check, with a 60 s budget for a slow kernel (the debug kernel under
 TCG takes ~25 s a cycle with the churn competing for its one CPU), at
-least MIN_CYCLES done; --full (make stress) runs 50 without a budget."""
+least MIN_CYCLES done; --full (make stress) runs 50 without a budget.
+make check leaves the debug kernel to test_stress, which loads and unloads
+under churn and a policy poker there."""
+# not on kernels: debug
 import os
 import subprocess
 import sys

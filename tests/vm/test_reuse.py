@@ -11,12 +11,12 @@ from twtest import (CLIENT4, CLIENT6, SERVER4, SERVER6, SLOW, Pair, churn_seq,
                     diag, done, listener, load, loaded, ok, stats, sysfs_read,
                     sysfs_write, unload)
 
-PORTS = (40000, 40099)
+PORTS = (40000, 40039) if SLOW else (40000, 40099)
 N_PORTS = PORTS[1] - PORTS[0] + 1
 EADDRNOTAVAIL = errno.EADDRNOTAVAIL
 # Connections per churn: every port of a range reused at least twice; fewer
 # rounds on the slow debug kernel.
-N4, N6, NLO = (500, 300, 200) if SLOW else (2000, 600, 500)
+N4, N6, NLO = (300, 250, 100) if SLOW else (2000, 600, 500)
 
 
 def setpol(ns, **kv):
@@ -69,17 +69,20 @@ ok(st["reuse_granted"] >= N4 - 200, "each port reuse was granted by twctl", str(
 ok(gap is not None and gap >= 0.1 - SLACK,
    "no TIME_WAIT was reused before 100 ms", f"smallest gap {gap}")
 # the delay is enforced: a full range of TIME_WAITs younger than the delay
-# blocks. 3 s, or longer where filling the range takes near that (the debug
-# kernel makes ~60 connections a second).
-delay = max(3.0, round(2.5 * 220 / max(rate, 1.0)))
-with p.cl:
-    sysfs_write("reuse_delay_ms", str(int(delay * 1000)))
-n, errs, _ = churn_seq(p.cl, srv, 200 + 20, CLIENT4)
-ok(errs == [EADDRNOTAVAIL], f"delay {delay:g} s: when every port is younger, connect fails",
-   f"{n} ok, errors {errs}")
-time.sleep(delay + 0.2)
-n, errs, _ = churn_seq(p.cl, srv, 5, CLIENT4)
-ok(n == 5 and not errs, f"... and succeeds once they are {delay:g} s old", f"{n} ok, errors {errs}")
+# blocks. 3 s, or longer where filling the range takes near that. Not on the
+# debug kernel (~20 connections a second under TCG: half a minute of
+# waiting); the decision is the same code there, exercised above.
+if not SLOW:
+    delay = max(3.0, round(2.5 * 220 / max(rate, 1.0)))
+    with p.cl:
+        sysfs_write("reuse_delay_ms", str(int(delay * 1000)))
+    n, errs, _ = churn_seq(p.cl, srv, 200 + 20, CLIENT4)
+    ok(errs == [EADDRNOTAVAIL], f"delay {delay:g} s: when every port is younger, connect fails",
+       f"{n} ok, errors {errs}")
+    time.sleep(delay + 0.2)
+    n, errs, _ = churn_seq(p.cl, srv, 5, CLIENT4)
+    ok(n == 5 and not errs, f"... and succeeds once they are {delay:g} s old",
+       f"{n} ok, errors {errs}")
 
 # --- IPv6 through the same hook ---------------------------------------------
 with p.cl:
