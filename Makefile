@@ -14,7 +14,7 @@ MODDIR = $(DESTDIR)/lib/modules/$(KVER)/updates
 DKMS_SRC = $(DESTDIR)/usr/src/twctl-$(VERSION)
 
 .PHONY: all module tool clean deps check demo kunit style sparse \
-	fuzz stress install module-install tool-install dkms-install uninstall \
+	fuzz stress mutants install module-install tool-install dkms-install uninstall \
 	module-uninstall tool-uninstall print-version help bench
 
 all: module tool
@@ -28,6 +28,7 @@ help:
 	@echo "make kunit      KUnit suites in our debug kernel (built once, cached)"
 	@echo "make fuzz       netlink fuzzing at full size on the debug kernel (docs/RELIABILITY.md)"
 	@echo "make stress     load/unload, netns and fault stress at full size on the debug kernel"
+	@echo "make mutants    break the module on purpose (tests/mutants.sh): the suites must catch it"
 	@echo "make bench      benchmarks in QEMU (BENCH_KERNELS=\"61 612\"), writes docs/BENCHMARKS.md"
 	@echo "make deps       install build and test dependencies, fetch test kernels"
 	@echo "make style      checkpatch.pl on the module sources"
@@ -64,6 +65,9 @@ fuzz:
 
 stress:
 	bash tests/reliability.sh stress
+
+mutants:
+	bash tests/mutants.sh
 
 # Benchmarks, not tests: see docs/BENCHMARKS.md (about 20 min per kernel).
 BENCH_KERNELS ?= 61 612
