@@ -313,10 +313,15 @@ counters = {m.group(1): int(m.group(2)) for m in
 trans_text = {(m.group(1), m.group(2)): int(m.group(3)) for m in
               (re.match(r"^  (\w+) -> (\w+)\s+(\d+)$", line) for line in text) if m}
 bars = [line for line in text if re.match(r"^\[\S+, \S+\)\s+\d+ \|@+ *\|$", line)]
-ok(r.returncode == 0 and r.stderr == "" and counters.get("tw_created", 0) > 0
-   and trans_text.get(("FIN_WAIT2", "TIME_WAIT"), 0) > 0 and bars
+# Each close creates one timewait socket: in TIME_WAIT at once, or first as
+# FIN_WAIT2 when the peer's FIN comes late (always so on the slow debug
+# kernel); either way every one moves FIN_WAIT2 -> TIME_WAIT.
+ok(r.returncode == 0 and r.stderr == ""
+   and counters.get("tw_created", 0) + counters.get("tw_created_fin_wait2", 0) == NCLOSE
+   and trans_text.get(("FIN_WAIT2", "TIME_WAIT"), 0) == NCLOSE and bars
    and "closes:" in text and "TIME_WAIT lifetimes:" in text,
-   "stats: tw_created, a FIN_WAIT2 -> TIME_WAIT line, closes, a histogram bar", shown(r))
+   f"stats: {NCLOSE} timewait sockets created, {NCLOSE} FIN_WAIT2 -> TIME_WAIT, closes, "
+   "a histogram bar", shown(r))
 ok(all(len(line) <= 80 for line in text), "stats: lines fit in 80 columns", shown(r))
 want_keys = {"netns", "closes", "transitions", "lifetime_ms", "tw_created", "tw_alive"}
 closes = sj.get("closes", {})
