@@ -32,7 +32,8 @@ for m in "${mutants[@]}"; do
 	echo "=== mutant $name ($file)"
 	src=$repo/build/mutant-src
 	rm -rf "$src" && mkdir -p "$src"
-	cp -r Kbuild module scripts VERSION "$src/"
+	cp -r Kbuild module scripts "$src/"
+	sh scripts/version.sh >"$src/VERSION"	# the tool checks the module's version
 	python3 - "$src/$file" "$from" "$to" <<'PY' || exit 1
 import sys
 path, a, b = sys.argv[1:]

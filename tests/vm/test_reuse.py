@@ -39,8 +39,10 @@ if loaded():
 load()
 
 # --- off: no reuse, the range runs out --------------------------------------
+# (a 1 ms delay: the ports are reused within a second, and the default 1 s
+# delay alone would refuse them; here only the mode may)
 p = Pair("a", PORTS)
-setpol(p.cl, reuse="off")
+setpol(p.cl, reuse="off", reuse_delay_ms=1)
 exhausts("reuse off", p)
 st = stats(p.cl)
 ok(st["reuse_refused_policy"] > 0 and st["reuse_granted"] == 0,
@@ -162,7 +164,7 @@ for mode, port in (("always", 45002), ("loopback", 45003)):
     setpol(p.cl, reuse=mode, reuse_delay_ms=10000)
     ok(bound_twice(p, srv, port) == 0,
        f"bound port, reuse {mode} with a 10 s delay: granted as the kernel does")
-setpol(p.cl, reuse="off")
+setpol(p.cl, reuse="off", reuse_delay_ms=1)
 ok(bound_twice(p, srv, 45004) == EADDRNOTAVAIL, "bound port, reuse off: refused")
 p.delete()
 
