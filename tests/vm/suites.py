@@ -21,7 +21,7 @@ import tempfile
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
-results = []                    # (ok, text)
+results = []                    # one bool per check: passed
 BOOT_SLACK = 120                # boot, runner start-up, cleanup, power-off
 
 
