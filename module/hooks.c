@@ -4,13 +4,15 @@
  * TCP TIME_WAIT code. Everything it relies on is checked when it is set up,
  * and the module refuses to load with one clear line when a check fails.
  *
- * TIME_WAIT length: every TIME_WAIT timer, the first arming from
- * tcp_time_wait() and the re-arming by tcp_timewait_state_process() when a
- * retransmitted FIN (or another segment) restarts the 2MSL wait, goes
- * through the exported __inet_twsk_schedule(tw, timeo, rearm), always with
- * timeo == TCP_TIMEWAIT_LEN for the TIME_WAIT substate. A hook at its entry
- * rewrites timeo (the second argument) with the namespace's 2 x MSL.
- * FIN_WAIT2 timewait sockets keep the kernel's tcp_fin_timeout logic.
+ * TIME_WAIT length: a timewait socket's timer is first armed by
+ * tcp_time_wait() and re-armed by tcp_timewait_state_process() when a
+ * retransmitted FIN (or another segment) restarts the 2MSL wait, always
+ * with timeo == TCP_TIMEWAIT_LEN for the TIME_WAIT substate. Hooks at the
+ * entries of the functions that arm it (compat.h: where the first arming
+ * can be seen depends on the kernel) rewrite timeo with the namespace's
+ * 2 x MSL. FIN_WAIT2 timewait sockets keep the kernel's tcp_fin_timeout
+ * logic. The self-test (selftest.c) proves at load that they see every
+ * arming on the running kernel.
  *
  * TIME_WAIT reuse: a connect() that meets a TIME_WAIT socket on its 4-tuple
  * asks the exported tcp_twsk_unique(sk, sktw, twp) whether it may take it
@@ -22,7 +24,8 @@
  *
  * MSL by peer class: the class (loopback, local by RTT, remote) and the RTO
  * floor are decided from the full socket tcp_time_wait() hands over when
- * its timewait socket is first armed. When the length can depend on more
+ * its timewait socket is first armed (its values, read while the kernel
+ * holds it: no pointer to it is kept). When the length can depend on more
  * than the addresses, it is kept in a length record (twrec.c) that every
  * arming of that timewait socket then uses; otherwise the class is read
  * again off the timewait socket's addresses.
@@ -56,6 +59,7 @@
 #include <net/tcp_states.h>
 
 #include <uapi/linux/twctl.h>
+#include "compat.h"
 #include "hooks.h"
 #include "netlink.h"
 #include "netns.h"
@@ -78,6 +82,13 @@ static DEFINE_PER_CPU(unsigned long, twctl_expiring);
 static DEFINE_PER_CPU(unsigned long, twctl_syn_tw);
 static DEFINE_PER_CPU(unsigned long, twctl_fw2_tw);
 
+/* What the first arming needs of the full socket a timewait socket is made from. */
+struct twctl_skinfo {
+	u32 srtt_us;
+	u32 rto;
+	bool loopback;
+};
+
 /*
  * The full socket tcp_time_wait() is handing over to a timewait socket, and
  * whether that timewait socket was armed (no arming: tcp_max_tw_buckets
@@ -85,10 +96,21 @@ static DEFINE_PER_CPU(unsigned long, twctl_fw2_tw);
  * in tcp_done(). One note per context level, as tcp_time_wait() runs in
  * process context (socket backlog, close()) and in softirq, and a softirq
  * can come between the entry and the arming of a process-context one.
+ *
+ * The note keeps no pointer to follow: @sk is an identity, compared and
+ * never dereferenced (a preempted task can move to another CPU between the
+ * entry and the arming, leaving a stale note behind). Where the first
+ * arming does not get the full socket (compat.h), the note carries what it
+ * needs by value, with the namespace and 4-tuple to match it against.
  */
 struct twctl_handover {
 	unsigned long sk;
 	bool armed;
+	const struct net *net;
+	__portpair ports;
+	__addrpair addrs;
+	struct in6_addr daddr6;
+	struct twctl_skinfo info;
 };
 
 static DEFINE_PER_CPU(struct twctl_handover[4], twctl_handover);
@@ -183,6 +205,66 @@ static bool twctl_sk_loopback(const struct sock *sk)
 	       ipv4_is_loopback(sk->sk_rcv_saddr);
 }
 
+static void twctl_skinfo_get(const struct sock *sk, struct twctl_skinfo *i)
+{
+	i->loopback = twctl_sk_loopback(sk);
+	i->srtt_us = READ_ONCE(tcp_sk(sk)->srtt_us) >> 3;
+	i->rto = READ_ONCE(inet_csk(sk)->icsk_rto);
+}
+
+/*
+ * The load-time self-test (selftest.c) watches up to two ports of its own
+ * loopback connections in the initial namespace: the hooks note what they
+ * see of them (enum twctl_st_event) and give their TIME_WAIT the test
+ * length, and leave them out of the namespace's counters and events.
+ */
+static DEFINE_STATIC_KEY_FALSE(twctl_st_on);
+static struct {
+	u16 port[TWCTL_ST_SLOTS];
+	unsigned long seen[TWCTL_ST_SLOTS];
+	unsigned long timeo;
+} twctl_st;
+
+static int twctl_st_slot(const struct net *net, u16 port)
+{
+	int i;
+
+	if (!static_branch_unlikely(&twctl_st_on) || net != &init_net || !port)
+		return -1;
+	for (i = 0; i < TWCTL_ST_SLOTS; i++)
+		if (READ_ONCE(twctl_st.port[i]) == port)
+			return i;
+	return -1;
+}
+
+static void twctl_st_note(int slot, enum twctl_st_event e)
+{
+	set_bit(e, &twctl_st.seen[slot]);
+}
+
+void twctl_hooks_selftest_begin(unsigned long timeo)
+{
+	memset(&twctl_st, 0, sizeof(twctl_st));
+	twctl_st.timeo = timeo;
+	static_branch_enable(&twctl_st_on);
+}
+
+void twctl_hooks_selftest_watch(int slot, u16 port)
+{
+	WRITE_ONCE(twctl_st.port[slot], port);
+}
+
+unsigned long twctl_hooks_selftest_seen(int slot)
+{
+	return READ_ONCE(twctl_st.seen[slot]);
+}
+
+void twctl_hooks_selftest_end(void)
+{
+	static_branch_disable(&twctl_st_on);
+	memset(twctl_st.port, 0, sizeof(twctl_st.port));
+}
+
 /*
  * The TIME_WAIT length and peer class of @tw under @s: its length record,
  * or else the class read off its addresses (without a record no peer is
@@ -208,21 +290,41 @@ static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
 	return len;
 }
 
+static bool twctl_handover_addrs_match(const struct twctl_handover *h,
+				       const struct inet_timewait_sock *tw)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	if (tw->tw_family == AF_INET6)
+		return ipv6_addr_equal(&h->daddr6, &tw->tw_v6_daddr);
+#endif
+	return h->addrs == tw->__tw_common.skc_addrpair;
+}
+
 /*
- * The full socket a timewait socket is being made from, when this is its
- * first arming in tcp_time_wait(): the note left at tcp_time_wait()'s
- * entry in this context, checked against the ports.
+ * The full socket @tw is being made from, at its first arming in
+ * tcp_time_wait(): the note left at tcp_time_wait()'s entry in this
+ * context. When @sk is at hand (compat.h), the note is found by identity;
+ * otherwise by namespace and 4-tuple, and its values stand in for the
+ * socket. Marks the hand-over as armed; NULL when no note matches.
  */
-static const struct sock *twctl_handover_sk(const struct inet_timewait_sock *tw)
+static const struct twctl_skinfo *
+twctl_handover_find(const struct inet_timewait_sock *tw, const struct sock *sk,
+		    struct twctl_skinfo *buf)
 {
 	struct twctl_handover *h = twctl_handover_here();
-	const struct sock *sk = (const void *)h->sk;
 
-	if (!sk || tw->tw_dport != sk->sk_dport ||
-	    htons(tw->tw_num) != inet_sk(sk)->inet_sport)
+	if (sk) {
+		if (h->sk == (unsigned long)sk)
+			h->armed = true;
+		twctl_skinfo_get(sk, buf);
+		return buf;
+	}
+	if (!h->sk || h->net != twsk_net(tw) ||
+	    h->ports != tw->__tw_common.skc_portpair ||
+	    !twctl_handover_addrs_match(h, tw))
 		return NULL;
 	h->armed = true;
-	return sk;
+	return &h->info;
 }
 
 /*
@@ -230,66 +332,123 @@ static const struct sock *twctl_handover_sk(const struct inet_timewait_sock *tw)
  * decide them from the full socket @sk, while its RTT and RTO are at hand.
  * Runs with BH off (tcp_time_wait() arms under local_bh_disable()).
  */
-static void twctl_tw_record(const struct sock *sk, const void *tw,
+static void twctl_tw_record(const struct twctl_skinfo *i, const void *tw,
 			    struct twctl_pernet *pn, const struct twctl_snap *s)
 {
 	enum twctl_peer_class c;
 	unsigned long len;
 	bool floored;
 
-	c = twctl_peer_class(twctl_sk_loopback(sk),
-			     READ_ONCE(tcp_sk(sk)->srtt_us) >> 3,
-			     s->pol.local_rtt_us);
-	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor,
-			   READ_ONCE(inet_csk(sk)->icsk_rto), &floored);
+	c = twctl_peer_class(i->loopback, i->srtt_us, s->pol.local_rtt_us);
+	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor, i->rto, &floored);
 	if (twctl_twrec_add(tw, len, c))
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_FAILED);
 	else if (floored)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RTO_FLOORED);
 }
 
-/* __inet_twsk_schedule(struct inet_timewait_sock *tw, int timeo, bool rearm) */
-static void twctl_tw_schedule_pre(struct pt_regs *regs)
+/*
+ * A timewait socket's first arming, with its timeout at *@timeo, and the
+ * full socket it is made from when the hook has it (@sk, else NULL: see
+ * twctl_handover_find()).
+ */
+static void twctl_tw_first_arm(struct inet_timewait_sock *tw,
+			       const struct sock *sk, unsigned long *timeo)
 {
-	struct inet_timewait_sock *tw = (void *)regs->di;
 	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
-	bool rearm = regs->dx & 0xff;
-	const struct sock *sk = NULL;
+	const struct twctl_skinfo *info;
+	struct twctl_skinfo buf;
 	const struct twctl_snap *s;
 	struct twctl_pernet *pn;
 	unsigned long len;
 	bool exact;
 	u8 class;
+	int st;
 
 	if (!twctl_is_tcp(tw))
 		return;
-	if (!rearm)
-		sk = twctl_handover_sk(tw);
+	info = twctl_handover_find(tw, sk, &buf);
+	st = twctl_st_slot(twsk_net(tw), tw->tw_num);
+	if (unlikely(st >= 0)) {
+		twctl_st_note(st, is_tw ? TWCTL_ST_FIRST_TW : TWCTL_ST_FIRST_FW2);
+		if (is_tw)
+			*timeo = twctl_st.timeo;
+		return;
+	}
 	pn = twctl_pernet(twsk_net(tw));
 	s = twctl_pn_snap(pn);
 	if (!s)
 		return;
-	if (sk && s->records)
-		twctl_tw_record(sk, tw, pn, s);
+	if (info && s->records)
+		twctl_tw_record(info, tw, pn, s);
 	len = twctl_tw_length(tw, s, &exact, &class);
-	if (!rearm) {
-		twctl_pn_stat_inc(pn, is_tw ? TWCTL_STAT_TW_CREATED :
-					      TWCTL_STAT_TW_CREATED_FW2);
-		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
-	} else if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw) {
-		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
-	} else if (is_tw) {
-		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_REARMED);
-	}
-	/*
-	 * TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN; a rearm gets
-	 * the same length as the first arming.
-	 */
-	if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
-		regs->si = len;
+	twctl_pn_stat_inc(pn, is_tw ? TWCTL_STAT_TW_CREATED :
+				      TWCTL_STAT_TW_CREATED_FW2);
+	twctl_pn_stat_inc(pn, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
+	/* TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN. */
+	if (is_tw && (int)*timeo == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
+		*timeo = len;
 	if (trace_tw_arm_enabled())
-		twctl_trace_tw(trace_tw_arm, tw, rearm ? 2 : is_tw ? 0 : 1,
-			       jiffies_to_msecs((int)regs->si));
+		twctl_trace_tw(trace_tw_arm, tw, is_tw ? 0 : 1,
+			       jiffies_to_msecs((int)*timeo));
+}
+
+/* A re-arming of a timewait socket's timer, with its timeout at *@timeo. */
+static void twctl_tw_rearm(struct inet_timewait_sock *tw, unsigned long *timeo)
+{
+	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
+	const struct twctl_snap *s;
+	struct twctl_pernet *pn;
+	unsigned long len;
+	bool exact;
+	int st;
+
+	if (!twctl_is_tcp(tw))
+		return;
+	st = twctl_st_slot(twsk_net(tw), tw->tw_num);
+	if (unlikely(st >= 0)) {
+		if (is_tw) {
+			twctl_st_note(st, TWCTL_ST_REARM);
+			*timeo = twctl_st.timeo;
+		}
+		return;
+	}
+	pn = twctl_pernet(twsk_net(tw));
+	s = twctl_pn_snap(pn);
+	if (!s)
+		return;
+	len = twctl_tw_length(tw, s, &exact, NULL);
+	if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw)
+		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
+	else if (is_tw)
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_REARMED);
+	/* A rearm gets the same length as the first arming. */
+	if (is_tw && (int)*timeo == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
+		*timeo = len;
+	if (trace_tw_arm_enabled())
+		twctl_trace_tw(trace_tw_arm, tw, 2, jiffies_to_msecs((int)*timeo));
+}
+
+/*
+ * __inet_twsk_schedule(struct inet_timewait_sock *tw, int timeo, bool rearm):
+ * every re-arming, and the first arming where compat.h has no hook of its own
+ * for it.
+ */
+static void twctl_tw_schedule_pre(struct pt_regs *regs)
+{
+	struct inet_timewait_sock *tw = (void *)regs->di;
+
+	if (regs->dx & 0xff)
+		twctl_tw_rearm(tw, &regs->si);
+	else if (!TWCTL_FIRST_ARM_HOOKED)
+		twctl_tw_first_arm(tw, NULL, &regs->si);
+}
+
+/* The first arming where compat.h hooks it separately, with the full socket. */
+static void twctl_tw_first_arm_pre(struct pt_regs *regs)
+{
+	twctl_tw_first_arm(twctl_first_arm_tw(regs), twctl_first_arm_sk(regs),
+			   twctl_first_arm_timeo(regs));
 }
 
 static const enum twctl_stat twctl_reuse_stat[] = {
@@ -417,7 +576,7 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 {
 	struct twctl_pernet *pn;
 	bool overflow = false;
-	int from, to;
+	int from, to, st;
 
 	if (sk->sk_protocol != IPPROTO_TCP ||
 	    (unsigned int)oldstate >= TCP_MAX_STATES ||
@@ -426,9 +585,6 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 	from = twctl_state_idx[oldstate];
 	to = twctl_state_idx[newstate];
 	if (from < 0 || to < 0)
-		return;
-	pn = twctl_pernet(sock_net(sk));
-	if (!twctl_pn_snap(pn))
 		return;
 	if (newstate == TCP_CLOSE) {
 		struct twctl_handover *h = twctl_handover_here();
@@ -441,6 +597,15 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 				overflow = true;	/* it stays a full socket */
 		}
 	}
+	st = twctl_st_slot(sock_net(sk), ntohs(inet_sk(sk)->inet_sport));
+	if (unlikely(st >= 0)) {
+		if (to == twctl_state_idx[TCP_TIME_WAIT])
+			twctl_st_note(st, TWCTL_ST_HANDED_OVER);
+		return;
+	}
+	pn = twctl_pernet(sock_net(sk));
+	if (!twctl_pn_snap(pn))
+		return;
 	if (overflow)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_OVERFLOW);
 	twctl_pn_trans_inc(pn, from, to);
@@ -460,9 +625,24 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 static void twctl_time_wait_pre(struct pt_regs *regs)
 {
 	struct twctl_handover *h = twctl_handover_here();
+	const struct sock *sk = (void *)regs->di;
+	int st;
 
 	h->sk = regs->di;
 	h->armed = false;
+	st = twctl_st_slot(sock_net(sk), sk->sk_num);
+	if (unlikely(st >= 0))
+		twctl_st_note(st, TWCTL_ST_ENTRY);
+	if (TWCTL_FIRST_ARM_HOOKED)
+		return;
+	/* The first arming will not have @sk: keep what it needs of it. */
+	h->net = sock_net(sk);
+	h->ports = sk->sk_portpair;
+	h->addrs = sk->sk_addrpair;
+#if IS_ENABLED(CONFIG_IPV6)
+	h->daddr6 = sk->sk_v6_daddr;
+#endif
+	twctl_skinfo_get(sk, &h->info);
 }
 
 /* tw_timer_handler(struct timer_list *t) */
@@ -527,10 +707,17 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 	struct twctl_pernet *pn;
 	enum twctl_stat cause;
 	u64 lived;
+	int st;
 
 	if (!twctl_is_tcp(tw))
 		return;
 	cause = twctl_tw_end_cause(tw, net);
+	st = twctl_st_slot(net, tw->tw_num);
+	if (unlikely(st >= 0)) {
+		if (cause == TWCTL_STAT_TW_EXPIRED)
+			twctl_st_note(st, TWCTL_ST_EXPIRED);
+		return;
+	}
 	pn = twctl_pernet(net);
 	s = twctl_pn_snap(pn);
 	if (s) {
@@ -609,15 +796,18 @@ struct twctl_hook {
 /* Most frequent first: the thunk looks the address up in this order. */
 enum {
 	TWCTL_HOOK_TIME_WAIT,
+	TWCTL_HOOK_FIRST_ARM,
 	TWCTL_HOOK_SCHEDULE,
 	TWCTL_HOOK_KILL,
 	TWCTL_HOOK_TIMER,
 	TWCTL_NHOOKS
 };
 
+/* A hook without a name (compat.h) is not needed on this kernel. */
 static struct twctl_hook twctl_hooks[TWCTL_NHOOKS] = {
 	[TWCTL_HOOK_TIME_WAIT] = { .name = "tcp_time_wait" },
-	[TWCTL_HOOK_SCHEDULE] = { .name = "__inet_twsk_schedule" },
+	[TWCTL_HOOK_FIRST_ARM] = { .name = TWCTL_FIRST_ARM_FUNC },
+	[TWCTL_HOOK_SCHEDULE] = { .name = TWCTL_SCHEDULE_FUNC },
 	[TWCTL_HOOK_KILL] = { .name = "inet_twsk_kill" },
 	[TWCTL_HOOK_TIMER] = { .name = "tw_timer_handler" },
 };
@@ -648,6 +838,8 @@ static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 	}
 	if (ip == twctl_hooks[TWCTL_HOOK_TIME_WAIT].ip)
 		twctl_time_wait_pre(regs);
+	else if (TWCTL_FIRST_ARM_HOOKED && ip == twctl_hooks[TWCTL_HOOK_FIRST_ARM].ip)
+		twctl_tw_first_arm_pre(regs);
 	else if (ip == twctl_hooks[TWCTL_HOOK_SCHEDULE].ip)
 		twctl_tw_schedule_pre(regs);
 	else if (ip == twctl_hooks[TWCTL_HOOK_KILL].ip)
@@ -723,17 +915,20 @@ out:
 static int twctl_hooks_arm(void)
 {
 	struct twctl_hook *all[ARRAY_SIZE(twctl_hooks) + 1];
-	size_t i;
+	size_t i, n = 0;
 	int err;
 
 	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++)
-		all[i] = &twctl_hooks[i];
-	all[i] = &twctl_redirect_hook;
-	err = twctl_hooks_locate(all, ARRAY_SIZE(all));
+		if (twctl_hooks[i].name)
+			all[n++] = &twctl_hooks[i];
+	all[n++] = &twctl_redirect_hook;
+	err = twctl_hooks_locate(all, n);
 	if (err)
 		return err;
 
 	for (i = 0; i < ARRAY_SIZE(twctl_hooks); i++) {
+		if (!twctl_hooks[i].name)
+			continue;
 		err = ftrace_set_filter_ip(&twctl_hooks_ops, twctl_hooks[i].ip,
 					   0, 0);
 		if (err) {

@@ -10,6 +10,7 @@
 #include "hooks.h"
 #include "netlink.h"
 #include "netns.h"
+#include "selftest.h"
 #include "sysfs.h"
 #include "twrec.h"
 #include "version.h"
@@ -34,10 +35,15 @@ static int __init twctl_init(void)
 	err = twctl_hooks_init();
 	if (err)
 		goto err_genl;
+	err = twctl_selftest();
+	if (err)
+		goto err_hooks;
 
 	pr_info("version %s loaded\n", TWCTL_VERSION);
 	return 0;
 
+err_hooks:
+	twctl_hooks_exit();
 err_genl:
 	twctl_twrec_exit();
 	twctl_genl_exit();

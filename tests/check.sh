@@ -111,6 +111,7 @@ debian_kernel() {
 	check "module builds without warnings at W=1 and C=2 (sparse) on $k" \
 		build_module "$k" "/lib/modules/$k/build"
 	check "test helper module builds on $k" build_blocker "$k" "/lib/modules/$k/build"
+	check "mis-hooked test variant builds on $k" build_mishook "$k" "/lib/modules/$k/build"
 	# shellcheck disable=SC2046
 	tap "" python3 tests/vm/suites.py "$k" "$sel" $(suites_for "$sel" 300)
 }
@@ -128,6 +129,7 @@ debug_build() {
 	check "module builds without warnings at W=1 and C=2 (sparse) on the debug kernel" \
 		build_module debug "$kdir" &&
 	check "test helper module builds on the debug kernel" build_blocker debug "$kdir" &&
+	check "mis-hooked test variant builds on the debug kernel" build_mishook debug "$kdir" &&
 	check "KUnit test module builds without warnings" build_kunit "$kdir"
 }
 

@@ -41,17 +41,26 @@ keep() {
 build_module() {
 	local name=$1 kdir=$2 out log key
 	out=$repo/build/$name
-	key=$(build_key "$kdir" Kbuild module/*.[ch] module/uapi/linux/*.h)
+	key=$(build_key "$kdir" Kbuild module/*.[ch] module/uapi/linux/*.h;
+	      echo "${TWCTL_TEST_MISHOOK:-}")
 	cached "$name" "$key" "$out" twctl.ko && return 0
 	mkdir -p "$out"
 	cp -r "$repo/Kbuild" "$repo/module" "$out/"
 	sh "$repo/scripts/version.sh" >"$out/VERSION"
-	log=$(make -C "$kdir" M="$out" W=1 C=2 CHECK="sparse -Wno-decl" modules 2>&1) ||
+	log=$(make -C "$kdir" M="$out" W=1 C=2 CHECK="sparse -Wno-decl" \
+		${TWCTL_TEST_MISHOOK:+TWCTL_TEST_MISHOOK=$TWCTL_TEST_MISHOOK} modules 2>&1) ||
 		{ printf '%s\n' "$log" | tail -n 40; return 1; }
 	if printf '%s\n' "$log" | grep -E -i 'warning|error' | grep -v -E '^(Skipping BTF|  BTF)'; then
 		return 1
 	fi
 	[ -f "$out/twctl.ko" ] && keep "$name" "$key" "$out" twctl.ko
+}
+
+# build_mishook NAME KDIR: twctl with the hook that sees first armings put
+# on a function that never arms one (compat.h), into build/NAME-mishook:
+# its self-test must refuse the load (tests/vm/test_loadfail.py).
+build_mishook() {
+	TWCTL_TEST_MISHOOK=inet_twsk_purge build_module "$1-mishook" "$2"
 }
 
 # checkpatch.pl from Debian's linux-source-6.12, extracted once into the cache.

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Differences between the kernels twctl supports, in one place (as
+ * WireGuard's compat layer keeps them), so that the rest of the module reads
+ * the same on every kernel. Each entry says what differs and where it was
+ * checked; the load-time self-test (selftest.c) proves on the running
+ * kernel that the hooks chosen here see what they must.
+ *
+ * Feature tests come from Kbuild (TWCTL_HAVE_*, read off the kernel's own
+ * headers) rather than from version numbers where a stable or vendor kernel
+ * may carry the change earlier.
+ */
+#ifndef _TWCTL_COMPAT_H
+#define _TWCTL_COMPAT_H
+
+#include <linux/ptrace.h>
+#include <net/inet_timewait_sock.h>
+
+/*
+ * The first arming of a timewait socket.
+ *
+ * Up to 6.10, tcp_time_wait() arms it itself with
+ * __inet_twsk_schedule(tw, timeo, false) (through an inline in
+ * inet_timewait_sock.h), so the exported function's entry sees it.
+ *
+ * From the tw_timer un-pinning (mainline 6.11; Debian 12's 6.12 and 13's
+ * 6.12, sid's 7.x) tcp_time_wait() calls
+ * inet_twsk_hashdance_schedule(tw, sk, hashinfo, timeo), which arms the
+ * timer inside net/ipv4/inet_timewait_sock.c. There the compiler may call a
+ * clone of __inet_twsk_schedule() instead of its entry (sid's 7.2 kernel
+ * has __inet_twsk_schedule.part.0), so the first arming is hooked at
+ * inet_twsk_hashdance_schedule()'s entry, which also has both sockets.
+ * __inet_twsk_schedule() then only matters for re-armings (rearm true),
+ * which come from tcp_minisocks.c through its exported entry.
+ */
+#ifdef TWCTL_HAVE_HASHDANCE_SCHEDULE
+#define TWCTL_FIRST_ARM_HOOKED	1
+#define TWCTL_FIRST_ARM_FUNC	"inet_twsk_hashdance_schedule"
+
+/* inet_twsk_hashdance_schedule(tw, sk, hashinfo, timeo): x86_64 registers */
+static inline struct inet_timewait_sock *twctl_first_arm_tw(struct pt_regs *regs)
+{
+	return (struct inet_timewait_sock *)regs->di;
+}
+
+static inline const struct sock *twctl_first_arm_sk(struct pt_regs *regs)
+{
+	return (const struct sock *)regs->si;
+}
+
+static inline unsigned long *twctl_first_arm_timeo(struct pt_regs *regs)
+{
+	return &regs->cx;
+}
+#else
+#define TWCTL_FIRST_ARM_HOOKED	0
+#define TWCTL_FIRST_ARM_FUNC	NULL
+
+static inline struct inet_timewait_sock *twctl_first_arm_tw(struct pt_regs *regs)
+{
+	return NULL;
+}
+
+static inline const struct sock *twctl_first_arm_sk(struct pt_regs *regs)
+{
+	return NULL;
+}
+
+static inline unsigned long *twctl_first_arm_timeo(struct pt_regs *regs)
+{
+	return NULL;
+}
+#endif
+
+#define TWCTL_SCHEDULE_FUNC	"__inet_twsk_schedule"
+
+/*
+ * The address argument of kernel_bind() and kernel_connect(): struct
+ * sockaddr up to 6.18, struct sockaddr_unsized since (Kbuild finds it in
+ * linux/net.h).
+ */
+#ifdef TWCTL_HAVE_SOCKADDR_UNSIZED
+#define twctl_sockaddr(a)	((struct sockaddr_unsized *)(a))
+#else
+#define twctl_sockaddr(a)	((struct sockaddr *)(a))
+#endif
+
+/*
+ * Test builds only (make TWCTL_TEST_MISHOOK=<function>): point the hook
+ * that sees first armings at another function, to prove that the
+ * self-test then refuses the load.
+ */
+#ifdef TWCTL_TEST_MISHOOK
+#if TWCTL_FIRST_ARM_HOOKED
+#undef TWCTL_FIRST_ARM_FUNC
+#define TWCTL_FIRST_ARM_FUNC	TWCTL_TEST_MISHOOK
+#else
+#undef TWCTL_SCHEDULE_FUNC
+#define TWCTL_SCHEDULE_FUNC	TWCTL_TEST_MISHOOK
+#endif
+#endif
+
+#endif /* _TWCTL_COMPAT_H */
