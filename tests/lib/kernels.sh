@@ -57,3 +57,23 @@ fetch_image() {
 	rm -rf "$tmp" "$d"
 	mv "$d.new" "$d"
 }
+
+# Kernels of later Debian releases (trixie, sid) need that release's compiler
+# and libc to build for: a minbase chroot of the release, made once and kept
+# in the cache. sid's Release file can be past its Valid-Until date.
+chroot_dir() { echo "$TWCTL_CACHE/chroot/$1"; }
+
+make_chroot() {
+	local rel=$1 d
+	d=$(chroot_dir "$rel")
+	[ -f "$d/.twctl-ready" ] && return 0
+	rm -rf "$d.new"
+	mkdir -p "$(dirname "$d")"
+	debootstrap --variant=minbase --include=make,libc6-dev,libelf-dev,xz-utils,kmod \
+		"$rel" "$d.new" http://deb.debian.org/debian >"$d.log" 2>&1 ||
+		{ tail -n 20 "$d.log" >&2; return 1; }
+	echo 'Acquire::Check-Valid-Until "false";' >"$d.new/etc/apt/apt.conf.d/99twctl"
+	touch "$d.new/.twctl-ready"
+	rm -rf "$d"
+	mv "$d.new" "$d"
+}

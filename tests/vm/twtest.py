@@ -171,10 +171,16 @@ class Netns:
 
 # --- TIME_WAIT sockets ------------------------------------------------------
 
-def active_close(addr="127.0.0.1", family=socket.AF_INET):
+def active_close(addr="127.0.0.1", family=socket.AF_INET, direct=False):
     """Open a connection and close it from the client first, so the client
     side ends in TIME_WAIT. Returns (client (ip, port), server (ip, port),
-    monotonic time just before the client's close)."""
+    monotonic time just before the client's close).
+
+    By default the client closes at once: its orphan usually becomes a
+    FIN_WAIT2 timewait socket, which the server's FIN moves to TIME_WAIT.
+    direct=True: the client only shuts down its sending side and still
+    holds its socket when the server's FIN comes, so the socket goes
+    straight to TIME_WAIT (t0 is then just before the server's close)."""
     srv = socket.socket(family, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind((addr, 0))
@@ -183,11 +189,20 @@ def active_close(addr="127.0.0.1", family=socket.AF_INET):
     cli.connect(srv.getsockname()[:2])
     conn, _ = srv.accept()
     caddr, saddr = cli.getsockname()[:2], srv.getsockname()[:2]
-    t0 = time.monotonic()
-    cli.close()
     conn.settimeout(10)
-    assert conn.recv(1) == b""
-    conn.close()
+    if direct:
+        cli.settimeout(10)
+        cli.shutdown(socket.SHUT_WR)
+        assert conn.recv(1) == b""
+        t0 = time.monotonic()
+        conn.close()
+        assert cli.recv(1) == b""       # the FIN reached the socket we hold
+        cli.close()
+    else:
+        t0 = time.monotonic()
+        cli.close()
+        assert conn.recv(1) == b""
+        conn.close()
     srv.close()
     return caddr, saddr, t0
 
