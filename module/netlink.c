@@ -58,9 +58,10 @@ static const struct nla_policy twctl_policy_nl_policy[TWCTL_A_POLICY_MAX + 1] = 
 };
 
 /*
- * Requests carry TWCTL_A_POLICY only; the other attributes exist in replies.
- * Validation is strict (resv_start_op below): unknown or unexpected
- * attributes, trailing bytes and reserved header fields are all refused.
+ * Requests carry TWCTL_A_POLICY only, and only set-policy does; the other
+ * attributes exist in replies. Validation is strict (resv_start_op below):
+ * unknown or unexpected attributes, trailing bytes and reserved header
+ * fields are all refused.
  */
 static const struct nla_policy twctl_nl_policy[TWCTL_A_MAX + 1] = {
 	[TWCTL_A_VERSION] = { .type = NLA_REJECT },
@@ -240,6 +241,21 @@ static int twctl_nl_check_hdr(struct genl_info *info)
 	return 0;
 }
 
+/* Commands that take no attribute refuse one rather than ignore it. */
+static int twctl_nl_check_no_attrs(struct genl_info *info)
+{
+	int i;
+
+	for (i = 1; i <= TWCTL_A_MAX; i++) {
+		if (info->attrs[i]) {
+			NL_SET_ERR_MSG_ATTR(info->extack, info->attrs[i],
+					    "this command takes no attributes");
+			return -EINVAL;
+		}
+	}
+	return twctl_nl_check_hdr(info);
+}
+
 static int twctl_nl_fill_policy(struct sk_buff *msg, struct net *net)
 {
 	struct twctl_policy p;
@@ -250,7 +266,7 @@ static int twctl_nl_fill_policy(struct sk_buff *msg, struct net *net)
 
 static int twctl_nl_get_policy(struct sk_buff *skb, struct genl_info *info)
 {
-	return twctl_nl_check_hdr(info) ?:
+	return twctl_nl_check_no_attrs(info) ?:
 	       twctl_nl_reply(info, TWCTL_CMD_GET_POLICY, twctl_nl_fill_policy);
 }
 
@@ -297,13 +313,13 @@ static int twctl_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
 
 static int twctl_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	return twctl_nl_check_hdr(info) ?:
+	return twctl_nl_check_no_attrs(info) ?:
 	       twctl_nl_reply(info, TWCTL_CMD_GET_STATS, twctl_nl_put_stats);
 }
 
 static int twctl_nl_reset_stats(struct sk_buff *skb, struct genl_info *info)
 {
-	int err = twctl_nl_check_hdr(info);
+	int err = twctl_nl_check_no_attrs(info);
 
 	if (!err)
 		twctl_stats_reset(genl_info_net(info));
@@ -331,23 +347,24 @@ static const struct genl_small_ops twctl_genl_ops[] = {
 	},
 };
 
+/*
+ * Events carry other sockets' addresses and ports: only CAP_NET_ADMIN in
+ * the user namespace that owns the network namespace may listen (the
+ * root of a container in its own).
+ */
 static const struct genl_multicast_group twctl_mcgrps[] = {
-	{ .name = TWCTL_MCGRP_EVENTS },
+	{ .name = TWCTL_MCGRP_EVENTS, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
-/* Events each CPU may send per second, all namespaces together. */
+/*
+ * Events each CPU may send per second for each namespace: a busy
+ * namespace's listener cannot use up another namespace's budget.
+ */
 #define TWCTL_EV_PER_CPU_PER_SEC	1000
 
-struct twctl_ev_budget {
-	unsigned long window;		/* jiffies / HZ of the current second */
-	u32 sent;
-};
-
-static DEFINE_PER_CPU(struct twctl_ev_budget, twctl_ev_budget);
-
-static bool twctl_ev_take(void)
+static bool twctl_ev_take(struct net *net)
 {
-	struct twctl_ev_budget *b = get_cpu_ptr(&twctl_ev_budget);
+	struct twctl_ev_budget *b = get_cpu_ptr(twctl_pernet(net)->ev_budget);
 	unsigned long now = jiffies / HZ;
 	bool ok;
 
@@ -358,7 +375,7 @@ static bool twctl_ev_take(void)
 	ok = b->sent < TWCTL_EV_PER_CPU_PER_SEC;
 	if (ok)
 		b->sent++;
-	put_cpu_ptr(&twctl_ev_budget);
+	put_cpu_ptr(twctl_pernet(net)->ev_budget);
 	return ok;
 }
 
@@ -400,7 +417,7 @@ void twctl_event_send(struct net *net, const struct twctl_event *ev)
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!twctl_ev_take())
+	if (!twctl_ev_take(net))
 		goto drop;
 	skb = genlmsg_new(NLMSG_GOODSIZE / 16, GFP_ATOMIC);
 	if (!skb)
@@ -430,7 +447,7 @@ static struct genl_family twctl_genl_family __ro_after_init = {
 	.n_small_ops = ARRAY_SIZE(twctl_genl_ops),
 	.mcgrps = twctl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(twctl_mcgrps),
-	.resv_start_op = TWCTL_CMD_MAX + 1,
+	/* resv_start_op 0: the core checks every command strictly */
 };
 
 int twctl_genl_init(void)

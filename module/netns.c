@@ -116,20 +116,20 @@ void twctl_stats_read(const struct net *net, struct twctl_stats *out)
 	u64 *o = (u64 *)out;
 	size_t i;
 
-	mutex_lock(&twctl_policy_mutex);
+	mutex_lock(&pn->stats_mutex);
 	twctl_stats_sum(pn, out);
 	for (i = 0; i < TWCTL_STATS_N; i++)
 		o[i] -= base[i];
-	mutex_unlock(&twctl_policy_mutex);
+	mutex_unlock(&pn->stats_mutex);
 }
 
 void twctl_stats_reset(const struct net *net)
 {
 	struct twctl_pernet *pn = twctl_pernet(net);
 
-	mutex_lock(&twctl_policy_mutex);
+	mutex_lock(&pn->stats_mutex);
 	twctl_stats_sum(pn, &pn->base);
-	mutex_unlock(&twctl_policy_mutex);
+	mutex_unlock(&pn->stats_mutex);
 }
 
 static atomic_long_t twctl_netns_alive = ATOMIC_LONG_INIT(0);
@@ -145,12 +145,13 @@ static int __net_init twctl_net_init(struct net *net)
 	struct twctl_policy p;
 	struct twctl_snap *s;
 
+	mutex_init(&pn->stats_mutex);
 	pn->stats = alloc_percpu(struct twctl_stats);
-	if (!pn->stats)
-		return -ENOMEM;
+	pn->ev_budget = alloc_percpu(struct twctl_ev_budget);
 	twctl_params_default(&p);
-	s = twctl_snap_new(&p, NULL);
+	s = pn->stats && pn->ev_budget ? twctl_snap_new(&p, NULL) : NULL;
 	if (!s) {
+		free_percpu(pn->ev_budget);
 		free_percpu(pn->stats);
 		return -ENOMEM;
 	}
@@ -178,6 +179,7 @@ static void __net_exit twctl_net_pre_exit(struct net *net)
 
 static void __net_exit twctl_net_exit(struct net *net)
 {
+	free_percpu(twctl_pernet(net)->ev_budget);
 	free_percpu(twctl_pernet(net)->stats);
 	atomic_long_dec(&twctl_netns_alive);
 }

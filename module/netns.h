@@ -3,6 +3,7 @@
 #define _TWCTL_NETNS_H
 
 #include <linux/atomic.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
@@ -26,11 +27,24 @@ struct twctl_snap {
 	struct rcu_head rcu;
 };
 
+/* Events a CPU has sent for one namespace in the current second. */
+struct twctl_ev_budget {
+	unsigned long window;		/* jiffies / HZ of that second */
+	u32 sent;
+};
+
+/*
+ * Readers and resets of a namespace's counters take its own stats_mutex,
+ * never the policy mutex that namespace teardown takes: reading counters
+ * cannot delay another namespace's exit.
+ */
 struct twctl_pernet {
 	struct twctl_snap __rcu *snap;
 	struct twctl_stats __percpu *stats;
-	struct twctl_stats base;	/* at the last reset; under the mutex */
+	struct mutex stats_mutex;	/* counter reads and resets */
+	struct twctl_stats base;	/* at the last reset; under stats_mutex */
 	atomic64_t ev_seq;		/* last event sequence number sent */
+	struct twctl_ev_budget __percpu *ev_budget;
 };
 
 extern unsigned int twctl_net_id;

@@ -142,8 +142,8 @@ ok(wait_close_seen(lst, time.monotonic() + 30),
 lst.close()
 
 # --- the rate limit: TWCTL_EV_PER_CPU_PER_SEC, the rest counted -----------------
-# module/netlink.c: each CPU sends at most 1000 events per second of jiffies
-# (window jiffies / HZ), all namespaces together; an event over the budget
+# module/netlink.c: each CPU sends at most 1000 events per second of jiffies for
+# each namespace (window jiffies / HZ); an event over the budget
 # still takes its sequence number and counts in events_dropped. A burst of
 # 3600 events (600 connections closed on both sides, 6 close-path events
 # each) in a fresh namespace, its listener with room for all: every event
@@ -183,6 +183,18 @@ def only_time_wait():
 
 lim = max(resource.getrlimit(resource.RLIMIT_NOFILE)[1], 4 * NPAIRS)
 resource.setrlimit(resource.RLIMIT_NOFILE, (lim, lim))
+# A second namespace closes one connection right after the burst, in the
+# window the burst spent: the budget is per namespace, so its 6 events
+# all get through.
+rl2 = Netns("twrl2")
+with rl2:
+    lst4 = Genl().subscribe("events")
+    srv2 = socket.socket()
+    srv2.bind(("127.0.0.1", 0))
+    srv2.listen(1)
+    other = socket.create_connection(srv2.getsockname())
+    other = (other, srv2.accept()[0])
+    srv2.close()
 rl = Netns("twrl")
 with rl:
     lst3 = Genl().subscribe("events")
@@ -203,6 +215,8 @@ with rl:
     for cl, sv in pairs:
         cl.close()
         sv.close()
+    other[0].close()
+    other[1].close()
     gen1, j1, t1 = transitions(), jiffies(), time.monotonic()
     end = time.monotonic() + 30
     while not only_time_wait() and time.monotonic() < end:
@@ -217,6 +231,11 @@ with rl:
     dropped = stats()["events_dropped"]
 lst3.close()
 rl.delete()
+with rl2:
+    got2 = read_events(lst4, timeout=1.0)
+    dropped2 = stats()["events_dropped"]
+lst4.close()
+rl2.delete()
 # no event after the burst's last close: the windows it touched end at j1
 windows = ((j1 if gen == gen1 else jq) // HZ) - j0 // HZ + 1
 ncpu = os.cpu_count()
@@ -243,6 +262,12 @@ else:
        f"the rate limit: up to {BUDGET} events a second per CPU delivered "
        f"(this kernel's burst was too slow to exceed it)",
        f"{gen - gen0} events, {burst} delivered, {dropped} dropped")
+
+ok(len(got2) == 6 and dropped2 == 0,
+   "another namespace's close right after the burst: its 6 events delivered, none dropped "
+   "(the budget is per namespace)",
+   f"{len(got2)} delivered, {dropped2} dropped; the burst's window had {burst} delivered, "
+   f"{dropped} dropped")
 
 # --- twctl monitor: text and JSON lines of this namespace's events -------------
 import json

@@ -94,6 +94,12 @@ refused("trailing garbage after the attributes", nest(A_POLICY, u32(A_MSL, 777))
 refused("reserved genl header field set", nest(A_POLICY, u32(A_MSL, 777)), reserved=1)
 refused("unknown command", b"", cmd=42)
 refused("dump of get-policy", b"", 95, cmd=GET, flags=nl.NLM_F_REQUEST | nl.NLM_F_DUMP)
+# Commands that take no attribute refuse one instead of ignoring it.
+for cname, c in (("get-policy", GET), ("get-stats", U["TWCTL_CMD_GET_STATS"]),
+                 ("reset-stats", U["TWCTL_CMD_RESET_STATS"])):
+    e = refused(f"{cname} with a policy attribute", nest(A_POLICY, u32(A_MSL, 777)), 22, cmd=c)
+    ok(e is not None and "no attributes" in (e.msg or ""),
+       f"{cname} with an attribute: the extack says it takes none", f"{e and e.msg}")
 
 # --- stats (empty until instrumentation lands) and reset --------------------
 r = g.do(GET_STATS)[0]

@@ -124,6 +124,7 @@ def nobody():
     res["set_policy"] = attempt(lambda: set_msl(g, 100))
     res["reset_stats"] = attempt(lambda: g.do(U["TWCTL_CMD_RESET_STATS"]))
     res["sysfs"] = {k: attempt(lambda k=k: sysfs_write(k, "1")) for k in KNOBS}
+    res["subscribe"] = attempt(lambda: g.subscribe("events").close())
     return res
 
 
@@ -137,6 +138,8 @@ ok(r.get("set_policy") == errno.EPERM, "unprivileged user: set-policy refused (E
 ok(r.get("reset_stats") == errno.EPERM, "unprivileged user: reset-stats refused (EPERM)", f"{r}")
 ok(set(r.get("sysfs", {}).values()) == {errno.EACCES},
    "unprivileged user: every sysfs knob write refused (EACCES)", f"{r}")
+ok(r.get("subscribe") == errno.EPERM,
+   "unprivileged user cannot listen to the events group (EPERM)", f"{r}")
 
 # --- root of a user namespace owning a network namespace ---------------------
 
@@ -159,6 +162,7 @@ def userns_root():
     res["own_set"] = attempt(lambda: set_msl(g, 777))
     res["own_msl"] = get_msl(g)
     res["own_reset"] = attempt(lambda: g.do(U["TWCTL_CMD_RESET_STATS"]))
+    res["own_subscribe"] = attempt(lambda: g.subscribe("events").close())
     res["own_sysfs"] = {k: attempt(lambda k=k: sysfs_write(k, "5")) for k in KNOBS}
     res["own_msl_after_sysfs"] = get_msl(g)
     res["init_set"] = attempt(lambda: set_msl(g_init, 100))
@@ -176,6 +180,7 @@ r = in_child(userns_root)
 ok(r.get("own_set") == 0 and r.get("own_msl_before") == 30000 and r.get("own_msl") == 777,
    "userns root sets the policy of the netns it owns through netlink", f"{r}")
 ok(r.get("own_reset") == 0, "userns root resets its own netns's counters", f"{r}")
+ok(r.get("own_subscribe") == 0, "userns root listens to its own netns's events", f"{r}")
 ok(set(r.get("own_sysfs", {}).values()) == {errno.EPERM} and r.get("own_msl_after_sysfs") == 777,
    "userns root: sysfs writes refused (EPERM), its policy unchanged", f"{r}")
 ok(r.get("init_set") == errno.EPERM and r.get("init_reset") == errno.EPERM
