@@ -15,7 +15,7 @@
  * arming on the running kernel.
  *
  * TIME_WAIT reuse: a connect() that meets a TIME_WAIT socket on its 4-tuple
- * asks the exported tcp_twsk_unique(sk, sktw, twp) whether it may take it
+ * asks tcp_twsk_unique(sk, sktw, twp) whether it may take it
  * over (directly on 6.12, through twsk_prot->twsk_unique on 6.1, for IPv4
  * and IPv6 alike). When the namespace has an explicit reuse mode, the hook
  * at its entry decides, and redirects the call, as livepatch does, to a
@@ -387,7 +387,7 @@ static void twctl_tw_first_arm(struct inet_timewait_sock *tw,
 	twctl_pn_stat_inc(pn, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
 	/* TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN. */
 	if (is_tw && (int)*timeo == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
-		*timeo = len;
+		*timeo = min_t(unsigned long, len, INT_MAX);
 	if (trace_tw_arm_enabled())
 		twctl_trace_tw(trace_tw_arm, tw, is_tw ? 0 : 1,
 			       jiffies_to_msecs((int)*timeo));
@@ -424,7 +424,7 @@ static void twctl_tw_rearm(struct inet_timewait_sock *tw, unsigned long *timeo)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_REARMED);
 	/* A rearm gets the same length as the first arming. */
 	if (is_tw && (int)*timeo == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
-		*timeo = len;
+		*timeo = min_t(unsigned long, len, INT_MAX);
 	if (trace_tw_arm_enabled())
 		twctl_trace_tw(trace_tw_arm, tw, 2, jiffies_to_msecs((int)*timeo));
 }

@@ -216,7 +216,7 @@ unsigned long twctl_rto_floor(unsigned long rto)
 /*
  * TIME_WAIT length of a connection: its class's length, raised to the RTO
  * floor when that is on (*@floored tells whether it was), never beyond
- * MAX_JIFFY_OFFSET.
+ * INT_MAX.
  */
 unsigned long twctl_tw_len(unsigned long class_len, bool rto_floor,
 			   unsigned long rto, bool *floored)
@@ -224,7 +224,8 @@ unsigned long twctl_tw_len(unsigned long class_len, bool rto_floor,
 	unsigned long floor = rto_floor ? twctl_rto_floor(rto) : 0;
 
 	*floored = floor > class_len;
-	return min_t(unsigned long, max(class_len, floor), MAX_JIFFY_OFFSET);
+	/* armed through an int argument (timeo) */
+	return min_t(unsigned long, max(class_len, floor), INT_MAX);
 }
 
 void twctl_age_bias_update(struct twctl_age_bias *b, unsigned long old_len,
