@@ -84,7 +84,8 @@ def boot(kernel, label, specs, kmemleak):
         if last != cur:
             cur, t_cur = last, time.monotonic()
         if cur and cur[0] == "begin":
-            spec = next(s for s in specs if suite_name(s) == cur[1])
+            # the runner's own checks (kmemleak) are not in specs
+            spec = next((s for s in specs if suite_name(s) == cur[1]), "=120")
             limit = int(spec.partition("=")[2] or 600) + 60
             if time.monotonic() - t_cur > limit:
                 subprocess.run(["pkill", "-f", f"path={outdir},mount_tag=twout"])
