@@ -38,6 +38,8 @@ from twtest import Netns, sh  # noqa: E402
 ap = argparse.ArgumentParser()
 ap.add_argument("--smoke", action="store_true")
 ap.add_argument("--ko", default=twtest.KO)
+ap.add_argument("--ko-tponly", default=None,
+                help="a TWCTL_TEST_TRACEPOINT_ONLY build, for the tracepoint_only config")
 ap.add_argument("--bench", required=True)
 ap.add_argument("--tool", default=twtest.TOOL)
 ap.add_argument("--out")
@@ -60,9 +62,12 @@ def loaded():
     return os.path.isdir("/sys/module/twctl")
 
 
-def load():
+def load(ko=None):
     if not loaded():
-        sh(f"insmod {KO}")
+        sh(f"insmod {ko or KO}")
+
+
+LOADED_TPONLY = [False]       # the module loaded now is the tracepoint-only build
 
 
 def unload():
@@ -165,8 +170,6 @@ class Listener:
         self.p.wait(timeout=30)
 
 
-# 0 disarms every ftrace user: twctl's function-entry hooks and its kretprobe
-HOOKS_ENABLED = "/proc/sys/kernel/ftrace_enabled"
 
 
 def idle_ns():
@@ -181,15 +184,13 @@ def idle_ns():
 
 def churn_run(cfg, n):
     """One churn run of n connections in a fresh netns under config cfg."""
-    if cfg == "none":
+    # tracepoint_only (a diagnosis): the build with the tracepoint probe
+    # alone, no function hook
+    if cfg == "none" or (loaded() and (cfg == "tracepoint_only") != LOADED_TPONLY[0]):
         unload()
-    else:
-        load()
-    kp_off = cfg == "tracepoint_only"
-    if kp_off:
-        # diagnosis: every function hook disarmed, the tracepoint probe stays
-        with open(HOOKS_ENABLED, "w") as f:
-            f.write("0")
+    if cfg != "none":
+        load(args.ko_tponly if cfg == "tracepoint_only" else None)
+        LOADED_TPONLY[0] = cfg == "tracepoint_only"
     ns = fresh_ns("o")
     extra = {}
     lis = bpf = None
@@ -223,9 +224,6 @@ def churn_run(cfg, n):
     finally:
         if lis:
             lis.stop()
-        if kp_off:
-            with open(HOOKS_ENABLED, "w") as f:
-                f.write("1")
         ns.delete()
     res = slim(r)
     res.update(extra)
@@ -249,7 +247,7 @@ def overhead(icount=False):
     reps = args.reps or (2 if SMOKE else 6 if icount else 20)
     bpf_reps = 1 if SMOKE else 6
     cfgs = ["none", "defaults", "listener"]
-    if (icount or not SMOKE) and os.path.exists(HOOKS_ENABLED):
+    if (icount or not SMOKE) and args.ko_tponly and os.path.exists(args.ko_tponly):
         cfgs.append("tracepoint_only")
     runs = []
     bpf_error = None

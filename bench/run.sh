@@ -90,6 +90,10 @@ for sel in $kernels; do
 	# build_module builds what $repo holds: the exported tree
 	(repo=$src && build_module "$k" "$kdir") >/dev/null ||
 		{ echo "bench: module build for $k failed" >&2; exit 1; }
+	# tracepoint_only: a build with the tracepoint probe alone (the hooks
+	# are permanent ftrace users: they cannot be switched off at run time)
+	(repo=$src && TWCTL_TEST_TRACEPOINT_ONLY=1 build_module "$k-tponly" "$kdir") >/dev/null ||
+		{ echo "bench: tracepoint-only module build for $k failed" >&2; exit 1; }
 	vm=$top/build/bench/vm-$k
 	mkdir -p "$vm"
 	rm -f "$vm/bench.json"
@@ -98,6 +102,7 @@ for sel in $kernels; do
 	rc=0
 	tests/vm/run-vm.sh -t "$([ -n "$smoke" ] && echo 600 || echo 2700)" -o "$vm" "$k" \
 		bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
+		--ko-tponly "$src/build/$k-tponly/twctl.ko" \
 		--bench "$top/tools/twbench" --tool "$top/tools/twctl" \
 		${only:+--only "$only"} ${reps:+--reps "$reps"} ${conns:+--conns "$conns"} --out /tmp/twctl-out/bench.json || rc=$?
 	t1=$(date +%s)

@@ -100,4 +100,17 @@ static inline unsigned long *twctl_first_arm_timeo(struct pt_regs *regs)
 #endif
 #endif
 
+/*
+ * Benchmark builds only (make TWCTL_TEST_TRACEPOINT_ONLY=1): no function
+ * hook and no self-test, only the tracepoint probe, to measure what the
+ * probe alone costs (bench/guest.py's tracepoint_only). The hooks are
+ * FTRACE_OPS_FL_PERMANENT, so they cannot be switched off at run time.
+ */
+#ifdef TWCTL_TEST_TRACEPOINT_ONLY
+#undef TWCTL_TEST_TRACEPOINT_ONLY
+#define TWCTL_TEST_TRACEPOINT_ONLY	1
+#else
+#define TWCTL_TEST_TRACEPOINT_ONLY	0
+#endif
+
 #endif /* _TWCTL_COMPAT_H */

@@ -851,17 +851,29 @@ static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 	ftrace_test_recursion_unlock(bit);
 }
 
+/*
+ * FTRACE_OPS_FL_PERMANENT (as livepatch has it): while twctl is loaded,
+ * `sysctl kernel.ftrace_enabled=0` is refused (EBUSY) instead of silently
+ * switching every hook off; with ftrace disabled, twctl does not load.
+ */
 static struct ftrace_ops twctl_hooks_ops = {
 	.func = twctl_hooks_thunk,
-	.flags = FTRACE_OPS_FL_SAVE_REGS,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_PERMANENT,
 };
 
 static struct ftrace_ops twctl_redirect_ops = {
 	.func = twctl_hooks_thunk,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+		 FTRACE_OPS_FL_PERMANENT,
 };
 
-static bool twctl_hooks_armed, twctl_redirect_armed;
+static const char *twctl_ftrace_refused(int err)
+{
+	return err == -EBUSY ? "ftrace is disabled (sysctl kernel.ftrace_enabled=0)" :
+			       "ftrace refused the hooks";
+}
+
+static bool twctl_hooks_armed, twctl_redirect_armed, twctl_krp_armed;
 
 static void twctl_hook_cannot(const struct twctl_hook *h, int err)
 {
@@ -938,8 +950,8 @@ static int twctl_hooks_arm(void)
 	}
 	err = register_ftrace_function(&twctl_hooks_ops);
 	if (err) {
-		pr_err("cannot hook the TIME_WAIT functions (%d): ftrace refused the hooks\n",
-		       err);
+		pr_err("cannot hook the TIME_WAIT functions (%d): %s\n", err,
+		       twctl_ftrace_refused(err));
 		goto err_free;
 	}
 	twctl_hooks_armed = true;
@@ -955,7 +967,7 @@ static int twctl_hooks_arm(void)
 		pr_err("cannot hook %s (%d): %s\n", twctl_redirect_hook.name, err,
 		       err == -EBUSY ?
 		       "another tool (a livepatch?) already redirects it" :
-		       "ftrace refused the hook");
+		       twctl_ftrace_refused(err));
 		goto err_free_redirect;
 	}
 	twctl_redirect_armed = true;
@@ -1047,6 +1059,8 @@ int twctl_hooks_init(void)
 		return err;
 	}
 
+	if (TWCTL_TEST_TRACEPOINT_ONLY)
+		return 0;
 	err = twctl_hooks_arm();
 	if (err)
 		goto err_hooks;
@@ -1056,6 +1070,7 @@ int twctl_hooks_init(void)
 		       twctl_tw_process_krp.kp.symbol_name, err);
 		goto err_hooks;
 	}
+	twctl_krp_armed = true;
 	return 0;
 
 err_hooks:
@@ -1075,7 +1090,8 @@ err_hooks:
  */
 void twctl_hooks_exit(void)
 {
-	unregister_kretprobe(&twctl_tw_process_krp);
+	if (twctl_krp_armed)
+		unregister_kretprobe(&twctl_tw_process_krp);
 	twctl_hooks_disarm();
 	synchronize_rcu();
 	tracepoint_probe_unregister(twctl_set_state_tp, twctl_set_state_probe,

@@ -42,13 +42,14 @@ build_module() {
 	local name=$1 kdir=$2 out log key
 	out=$repo/build/$name
 	key=$(build_key "$kdir" Kbuild module/*.[ch] module/uapi/linux/*.h;
-	      echo "${TWCTL_TEST_MISHOOK:-}")
+	      echo "${TWCTL_TEST_MISHOOK:-} ${TWCTL_TEST_TRACEPOINT_ONLY:-}")
 	cached "$name" "$key" "$out" twctl.ko && return 0
 	mkdir -p "$out"
 	cp -r "$repo/Kbuild" "$repo/module" "$out/"
 	sh "$repo/scripts/version.sh" >"$out/VERSION"
 	log=$(make -C "$kdir" M="$out" W=1 C=2 CHECK="sparse -Wno-decl" \
-		${TWCTL_TEST_MISHOOK:+TWCTL_TEST_MISHOOK=$TWCTL_TEST_MISHOOK} modules 2>&1) ||
+		${TWCTL_TEST_MISHOOK:+TWCTL_TEST_MISHOOK=$TWCTL_TEST_MISHOOK} \
+		${TWCTL_TEST_TRACEPOINT_ONLY:+TWCTL_TEST_TRACEPOINT_ONLY=1} modules 2>&1) ||
 		{ printf '%s\n' "$log" | tail -n 40; return 1; }
 	if printf '%s\n' "$log" | grep -E -i 'warning|error' | grep -v -E '^(Skipping BTF|  BTF)'; then
 		return 1

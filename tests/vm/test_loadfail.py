@@ -26,7 +26,8 @@ if loaded():
 mark = kmsg_mark("loadfail: insmod of the mis-hooked build")
 r = sh(f"insmod {helper('mishook')}/twctl.ko", check=False)
 after = dmesg_after(mark)
-msg = [l for l in after or [] if "twctl:" in l]
+# (the kernel's own "taints kernel" lines come with a boot's first load)
+msg = [l for l in after or [] if "twctl:" in l and "taint" not in l]
 ok(r.returncode != 0 and "not supported" in r.stderr.lower(),
    "mis-hooked build: insmod fails (EOPNOTSUPP)", r.stderr)
 ok(after is not None and len(msg) == 1 and "self-test failed" in msg[0]
@@ -58,6 +59,13 @@ load()
 c = open(HOOKED).read()
 ok(loaded() and os.path.exists("/sys/kernel/twctl/msl_ms") and "__inet_twsk_schedule" in c
    and "tcp_twsk_unique" in c, "with the function free, it loads and arms its hooks", c)
+# The hooks are permanent ftrace users: ftrace cannot be switched off under
+# twctl (it would silently stop every hook), and twctl does not load while
+# ftrace is off.
+FTRACE = "/proc/sys/kernel/ftrace_enabled"
+r = sh("sysctl -w kernel.ftrace_enabled=0", check=False)
+ok(r.returncode != 0 and "busy" in r.stderr.lower() and open(FTRACE).read().strip() == "1",
+   "loaded: sysctl kernel.ftrace_enabled=0 is refused (EBUSY)", r.stderr)
 # The self-test's own connections leave nothing in init_net's counters.
 st = {f: int(open(f"/sys/kernel/twctl/stats/{f}").read())
       for f in ("tw_created", "tw_created_fin_wait2", "tw_expired", "tw_overflow")}
@@ -65,4 +73,13 @@ tr = open("/sys/kernel/twctl/stats/transitions").read().split()
 ok(not any(st.values()) and not any(int(n) for n in tr[2::3]),
    "the load-time self-test is not counted in the namespace's statistics", f"{st} {tr}")
 unload()
+sh("sysctl -qw kernel.ftrace_enabled=0")
+mark = kmsg_mark("loadfail: insmod with ftrace disabled")
+r = sh(f"insmod {KO}", check=False)
+after = dmesg_after(mark)
+sh("sysctl -qw kernel.ftrace_enabled=1")
+msg = [l for l in after or [] if "twctl:" in l]
+ok(r.returncode != 0 and not loaded() and after is not None and len(msg) == 1
+   and "ftrace is disabled" in msg[0] and "kernel.ftrace_enabled=0" in msg[0],
+   "with ftrace disabled, insmod fails with one line saying so", f"{r.stderr} {msg}")
 done()
