@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # $repo: set by the sourcing script
 # Building the module for a test kernel, and style checks.
 
 # kchroot KDIR: the release chroot (tests/lib/kernels.sh) a header tree
@@ -14,20 +14,23 @@ kchroot() {
 
 # kmake KDIR DIR MAKEARGS...: make -C KDIR M=DIR MAKEARGS. A header tree of
 # a later Debian release is built in its chroot, with that release's
-# compiler and sparse, on a copy of DIR in CHROOT/build; the *.ko come back
-# to DIR.
+# compiler and sparse, on a copy of DIR in CHROOT/build/NAME.XXXXXX (one per
+# build: checks of two worktrees share the cache); the *.ko come back to DIR.
 kmake() {
-	local kdir=$1 dir=$2 c b
+	local kdir=$1 dir=$2 c b rc=0
 	shift 2
 	c=$(kchroot "$kdir")
 	if [ -z "$c" ]; then
 		make -C "$kdir" M="$dir" "$@"
 		return
 	fi
-	b=/build/$(basename "$dir")
-	rm -rf "${c:?}$b" && mkdir -p "$c$b" && cp -r "$dir"/. "$c$b/" &&
+	mkdir -p "$c/build" && b=$(mktemp -d "$c/build/$(basename "$dir").XXXXXX") || return 1
+	b=${b#"$c"}
+	cp -r "$dir"/. "$c$b/" &&
 		in_chroot "$c" make -C "${kdir#"$c"}" M="$b" "$@" &&
-		cp "$c$b"/*.ko "$dir/"
+		cp "$c$b"/*.ko "$dir/" || rc=1
+	rm -rf "${c:?}$b"
+	return $rc
 }
 
 # build_key KDIR FILE...: a key for everything a build in KDIR of FILEs
@@ -115,6 +118,7 @@ checkpatch() {
 run_checkpatch() {
 	local files
 	files=$(cd "$repo" && ls module/*.[ch] module/uapi/linux/*.h tests/kunit/*.[ch] 2>/dev/null)
+	# shellcheck disable=SC2086 # one word per file
 	(cd "$repo" && checkpatch --no-tree --terse --show-types --strict -f $files) |
 		grep -E 'ERROR|WARNING|CHECK' && return 1
 	return 0
