@@ -9,9 +9,12 @@
 # the suites after it. Ends with a per-phase timing table and
 # "N passed, N failed".
 #
-# TWCTL_KERNELS="host 61 612 debug" picks the host checks and kernels; TWCTL_TESTS="test_msl ..." picks
-# test files; TWCTL_SKIP_DEPS=1 skips the dependency step; TWCTL_LANES=1 runs
-# the lanes one after the other.
+# TWCTL_KERNELS="host 61 612 debug" picks the host checks and kernels (also
+# trixie and sid: Debian 13's and sid's newest kernels, built in a chroot,
+# each a phase of lane A); TWCTL_TESTS="test_msl ..." picks test files, and
+# TWCTL_TESTS_<KERNEL> (e.g. TWCTL_TESTS_SID) those of one kernel;
+# TWCTL_SKIP_DEPS=1 skips the dependency step; TWCTL_LANES=1 runs the lanes
+# one after the other.
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo" || exit 1
@@ -70,6 +73,7 @@ phase() {
 
 lane=-
 exec 3>&1
+kernels=${TWCTL_KERNELS:-host 61 612 debug}
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
 	phase deps bash tests/deps.sh >"$work/deps.log" 2>&1 ||
 		{ cat "$work/deps.log"; echo "deps failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -77,12 +81,20 @@ fi
 sudo_() { "$@"; }
 resolve_kernels || { echo "0 passed, 1 failed"; exit 1; }
 export K61 K612
+for sel in $kernels; do
+	case $sel in
+	trixie|sid) resolve_release "$sel" || { echo "0 passed, 1 failed"; exit 1; } ;;
+	esac
+done
 
-# Suites for a kernel: tests/vm/test_*.py (TWCTL_TESTS selects), less those
-# whose "# kernels: ..." line does not name this one; each with its budget.
+# Suites for a kernel: tests/vm/test_*.py (TWCTL_TESTS_<SEL> or TWCTL_TESTS
+# selects), less those whose "# kernels: ..." line does not name this one;
+# each with its budget.
+# shellcheck disable=SC2012,SC2086 # test and kernel names are plain words
 suites_for() {
-	local sel=$1 budget=$2 t only not
-	for t in ${TWCTL_TESTS:-$(cd tests/vm && ls test_*.py | sed 's/\.py$//')}; do
+	local sel=$1 budget=$2 t only not var
+	var=TWCTL_TESTS_$(echo "$sel" | tr '[:lower:]' '[:upper:]')
+	for t in ${!var:-${TWCTL_TESTS:-$(cd tests/vm && ls test_*.py | sed 's/\.py$//')}}; do
 		only=$(sed -n 's/^# kernels: //p' "tests/vm/$t.py" | head -n1)
 		if [ -n "$only" ] && ! printf ' %s ' $only | grep -q " $sel "; then
 			continue
@@ -105,13 +117,15 @@ host_checks() {
 	done
 }
 
-# debian_kernel SEL ABI: build for and run every suite on a Debian kernel.
+# debian_kernel SEL ABI [KDIR]: build for and run every suite on a Debian
+# kernel; KDIR (default /lib/modules/ABI/build) is the header tree, for
+# trixie and sid one in their chroot (tests/lib/kernels.sh).
 debian_kernel() {
-	local sel=$1 k=$2
+	local sel=$1 k=$2 kdir=${3:-/lib/modules/$2/build}
 	check "module builds without warnings at W=1 and C=2 (sparse) on $k" \
-		build_module "$k" "/lib/modules/$k/build"
-	check "test helper module builds on $k" build_blocker "$k" "/lib/modules/$k/build"
-	check "mis-hooked test variant builds on $k" build_mishook "$k" "/lib/modules/$k/build"
+		build_module "$k" "$kdir"
+	check "test helper module builds on $k" build_blocker "$k" "$kdir"
+	check "mis-hooked test variant builds on $k" build_mishook "$k" "$kdir"
 	# shellcheck disable=SC2046
 	tap "" python3 tests/vm/suites.py "$k" "$sel" $(suites_for "$sel" 300)
 }
@@ -163,6 +177,9 @@ lane_a() {
 		host) phase "host checks" host_checks ;;
 		61) phase "kernel $K61" debian_kernel 61 "$K61" ;;
 		612) phase "kernel $K612" debian_kernel 612 "$K612" ;;
+		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
+				"$(release_kdir trixie "$KTRIXIE")" ;;
+		sid) phase "kernel $KSID" debian_kernel sid "$KSID" "$(release_kdir sid "$KSID")" ;;
 		debug) ;;
 		*) phase "kernel $sel" debian_kernel "$sel" "$sel" ;;
 		esac
@@ -198,7 +215,6 @@ lane=-
 phase "tool" make -s -C tools all variant-v99 >"$work/tool.log" 2>&1 ||
 	{ cat "$work/tool.log"; echo "tool build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-kernels=${TWCTL_KERNELS:-host 61 612 debug}
 export TWCTL_VM_LOCK=0		# the lanes are the only guests of this run
 if [ "${TWCTL_LANES:-2}" = 1 ]; then
 	lane_b >"$work/lane-B" 2>&1	# first: lane A waits for its debug build

@@ -1,9 +1,12 @@
 #!/bin/bash
 # Install everything the build, the demo and the tests need on a Debian bookworm
 # machine, and fetch the two test kernels into a cache outside the git tree.
+# When TWCTL_KERNELS (tests/check.sh) names trixie or sid, also that release's
+# chroot, kernel headers and image (tests/lib/kernels.sh, setup_release).
 # Re-runs with everything present take seconds and do not touch the network.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib/kernels.sh
 . "$here/lib/kernels.sh"
 
 need_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
@@ -12,6 +15,16 @@ need_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
 	   linux-source-6.12 groff-base man-db)
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Later Debian releases' kernels, built in a chroot per release: only when
+# asked for.
+releases=()
+for k in ${TWCTL_KERNELS:-}; do
+	case $k in
+	trixie|sid) releases+=("$k") ;;
+	esac
+done
+[ ${#releases[@]} -eq 0 ] || need_pkgs+=(debootstrap)
 
 missing=()
 for p in "${need_pkgs[@]}"; do
@@ -36,6 +49,12 @@ fi
 for v in "$K61" "$K612"; do
 	fetch_image "$v"
 done
+more=
+for rel in "${releases[@]}"; do
+	setup_release "$rel"
+	v=$(_kvar "$rel")
+	more+=" $rel=${!v}"
+done
 # The kernel's YNL tools and netlink schemas (tests/host/ynl.sh, and
 # test_netlink.py in the guests).
 ynl=$TWCTL_CACHE/ynl
@@ -45,4 +64,4 @@ if [ ! -f "$ynl/tools/net/ynl/cli.py" ]; then
 		linux-source-6.12/tools/net/ynl linux-source-6.12/Documentation/netlink
 	rm -rf "$ynl" && mv "$ynl.new" "$ynl"
 fi
-echo "deps: ok (6.1=$K61 6.12=$K612, cache $TWCTL_CACHE)"
+echo "deps: ok (6.1=$K61 6.12=$K612$more, cache $TWCTL_CACHE)"
