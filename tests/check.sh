@@ -1,17 +1,20 @@
 #!/bin/bash
 # make check: every test, in two lanes on the two cores.
-#   lane A: host checks (tool, checkpatch, tests/host/*.sh), then each Debian
-#           kernel: the module built at W=1 with sparse, and every VM suite
-#           in one boot (tests/vm/suites.py);
+#   lane A: host checks (tool, checkpatch, tests/host/*.sh), then Debian 12's
+#           6.1 and 6.12 and sid's newest (7.x) kernel: the module built at
+#           W=1 with sparse (with that release's compiler, in a chroot, for
+#           sid), and every VM suite in one boot (tests/vm/suites.py);
 #   lane B: the debug kernel (KASAN, lockdep, kmemleak, UBSAN; built once and
-#           cached), the module for it, KUnit and the VM suites in one boot.
+#           cached), the module for it, KUnit and the VM suites in one boot;
+#           then Debian 13's kernel (trixie), built in its chroot, with the
+#           smoke suite (tests/vm/test_smoke.py).
 # A suite that crashes or hangs its guest fails, and the host boots again for
 # the suites after it. Ends with a per-phase timing table and
 # "N passed, N failed".
 #
-# TWCTL_KERNELS="host 61 612 debug" picks the host checks and kernels (also
-# trixie and sid: Debian 13's and sid's newest kernels, built in a chroot,
-# each a phase of lane A); TWCTL_TESTS="test_msl ..." picks test files, and
+# TWCTL_KERNELS="host 61 612 sid debug trixie" (the default) picks the host
+# checks and kernels; TWCTL_KERNELS=all runs every suite on each of them,
+# trixie too. TWCTL_TESTS="test_msl ..." picks test files, and
 # TWCTL_TESTS_<KERNEL> (e.g. TWCTL_TESTS_SID) those of one kernel;
 # TWCTL_SKIP_DEPS=1 skips the dependency step; TWCTL_LANES=1 runs the lanes
 # one after the other.
@@ -73,7 +76,18 @@ phase() {
 
 lane=-
 exec 3>&1
-kernels=${TWCTL_KERNELS:-host 61 612 debug}
+kernels=${TWCTL_KERNELS:-host 61 612 sid debug trixie}
+full=
+if [ "$kernels" = all ]; then
+	kernels="host 61 612 sid debug trixie"
+	full=1
+fi
+# Kernels that run the smoke suite only (tests/vm/test_smoke.py), unless
+# TWCTL_KERNELS=all or TWCTL_TESTS asks otherwise.
+if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
+	export TWCTL_TESTS_TRIXIE=${TWCTL_TESTS_TRIXIE:-test_smoke}
+fi
+export TWCTL_KERNELS="$kernels"	# tests/deps.sh sets up what they need
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
 	phase deps bash tests/deps.sh >"$work/deps.log" 2>&1 ||
 		{ cat "$work/deps.log"; echo "deps failed"; echo "0 passed, 1 failed"; exit 1; }
@@ -130,10 +144,11 @@ debian_kernel() {
 	tap "" python3 tests/vm/suites.py "$k" "$sel" $(suites_for "$sel" 300)
 }
 
-# The debug kernel's suites take longer than the Debian kernels' together,
-# so lane A, once done with those, boots the debug kernel too for these
-# (~4.5 min of the ~17 there, measured): both lanes then end about together.
-DEBUG_IN_LANE_A=" test_msl test_stats test_perms test_loadfail "
+# Lane A could boot the debug kernel too, for these of its suites, when the
+# lanes need balancing; a debug boot costs ~1 min, so none now: lane A runs
+# 6.1, 6.12 and sid in full, lane B the debug kernel and the smoke kernels.
+DEBUG_IN_LANE_A=" "
+LANE_B_KERNELS=" trixie "
 
 debug_build() {
 	local kdir
@@ -173,6 +188,7 @@ lane_a() {
 	lane=A
 	local sel
 	for sel in $kernels; do
+		case $LANE_B_KERNELS in *" $sel "*) continue ;; esac
 		case $sel in
 		host) phase "host checks" host_checks ;;
 		61) phase "kernel $K61" debian_kernel 61 "$K61" ;;
@@ -188,6 +204,7 @@ lane_a() {
 	*" debug "*) ;;
 	*) return 0 ;;
 	esac
+	[ -n "${DEBUG_IN_LANE_A// /}" ] || return 0
 	# Lane B builds the debug kernel and its modules (cached after the first
 	# run); wait for its word.
 	until [ -e "$work/debug-ready" ] || [ -e "$work/debug-failed" ]; do
@@ -198,16 +215,24 @@ lane_a() {
 
 lane_b() {
 	lane=B
+	local sel
 	case " $kernels " in
-	*" debug "*) ;;
-	*) return 0 ;;
+	*" debug "*)
+		if phase "debug kernel build" debug_build; then
+			touch "$work/debug-ready"
+			phase "kernel debug" debug_kernel B
+		else
+			touch "$work/debug-failed"
+		fi
+		;;
 	esac
-	if phase "debug kernel build" debug_build; then
-		touch "$work/debug-ready"
-		phase "kernel debug (part B)" debug_kernel B
-	else
-		touch "$work/debug-failed"
-	fi
+	for sel in $kernels; do
+		case $LANE_B_KERNELS in *" $sel "*) ;; *) continue ;; esac
+		case $sel in
+		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
+				"$(release_kdir trixie "$KTRIXIE")" ;;
+		esac
+	done
 }
 
 # The tool is needed by both lanes' guests: build it first.

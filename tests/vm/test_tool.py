@@ -7,6 +7,9 @@ speaking another netlink version.
 TWCTL_TOOL is the tool (tools/twctl); TWCTL_TOOL_V99 the variant built with
 TWCTL_TOOL_GENL_VERSION=99 (default: twctl-v99 next to TWCTL_TOOL; built by
 `make -C tools variant-v99`, which tests/host/tool.sh runs)."""
+# The tool is user space: on the debug kernel it would retest, slowly, the
+# netlink paths test_netlink and test_fuzz cover there.
+# not on kernels: debug
 import json
 import os
 import select
