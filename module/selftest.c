@@ -10,9 +10,13 @@
  *   direct    the client shuts down its sending side and still holds the
  *             socket when the server's FIN comes: the socket goes straight
  *             to TIME_WAIT (tcp_fin() -> tcp_time_wait(TCP_TIME_WAIT));
- *   FIN_WAIT2 the client closes at once: its orphan moves to a FIN_WAIT2
- *             timewait socket, which the server's FIN then moves to
- *             TIME_WAIT, re-arming its timer.
+ *   FIN_WAIT2 the client shuts down its sending side, and once the server
+ *             has acknowledged (FIN_WAIT2) closes: the orphan moves to a
+ *             FIN_WAIT2 timewait socket right in close() (tcp_close()),
+ *             which the server's FIN then moves to TIME_WAIT, re-arming
+ *             its timer. (Closing at once would leave it to when the ACK
+ *             comes: while close() still holds the socket, the kernel
+ *             keeps a full FIN_WAIT2 socket instead.)
  *
  * The hooks give these two TIME_WAITs a test length instead of 60 s and
  * keep them out of the namespace's counters and events; each must show
@@ -31,13 +35,14 @@
 #include <linux/uio.h>
 #include <net/net_namespace.h>
 #include <net/sock.h>
+#include <net/tcp_states.h>
 
 #include "compat.h"
 #include "hooks.h"
 #include "selftest.h"
 
 /* Test TIME_WAIT length; how long a step may take (emulated debug kernels are slow) */
-#define TWCTL_ST_LEN_MS		100
+#define TWCTL_ST_LEN_MS		20
 #define TWCTL_ST_WAIT_MS	5000
 
 enum { TWCTL_ST_DIRECT, TWCTL_ST_FW2, TWCTL_ST_SERVER };
@@ -128,6 +133,19 @@ static int twctl_st_connect(struct socket *l, struct sockaddr_in *srv, int slot,
 	return 0;
 }
 
+/* Wait until @sock's connection is in @state; 0 or -ETIMEDOUT. */
+static int twctl_st_wait_state(struct socket *sock, int state)
+{
+	unsigned long end = jiffies + msecs_to_jiffies(TWCTL_ST_WAIT_MS);
+
+	while (READ_ONCE(sock->sk->sk_state) != state) {
+		if (time_after(jiffies, end))
+			return -ETIMEDOUT;
+		usleep_range(1000, 2000);
+	}
+	return 0;
+}
+
 /* Read until the peer's FIN: 0 at end of stream. */
 static int twctl_st_read_eof(struct socket *s)
 {
@@ -173,12 +191,17 @@ static int twctl_st_run(struct socket *l, struct sockaddr_in *srv)
 	err = twctl_st_wait(TWCTL_ST_DIRECT, BIT(TWCTL_ST_EXPIRED), "direct close");
 	if (err)
 		goto out;
+	twctl_hooks_selftest_watch(TWCTL_ST_DIRECT, 0);	/* its port is free again */
 
 	/* Through FIN_WAIT2: the client closes before the server's FIN. */
 	err = twctl_st_connect(l, srv, TWCTL_ST_FW2, &c, &s);
 	if (!err)
 		err = c->ops->setsockopt(c, SOL_TCP, TCP_LINGER2,
 					 KERNEL_SOCKPTR(&linger2), sizeof(linger2));
+	if (!err)
+		err = kernel_sock_shutdown(c, SHUT_WR);
+	if (!err)
+		err = twctl_st_wait_state(c, TCP_FIN_WAIT2);
 	if (err)
 		goto out;
 	twctl_st_release(&c);
