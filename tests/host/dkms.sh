@@ -20,6 +20,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck disable=SC2317 # called by resolve_kernels
 sudo_() { "$@"; }
 tmp=$(mktemp -d)
+# Until the full cleanup below takes over: the early exits leave nothing.
+trap 'rm -rf "$tmp"' EXIT
 
 # t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
 t() { tap_check "dkms: $1" "$2" "${3:-}"; }
