@@ -20,6 +20,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck disable=SC2317 # called by resolve_kernels
 sudo_() { "$@"; }
 tmp=$(mktemp -d)
+# Until the full cleanup below takes over: the early exits leave nothing.
+trap 'rm -rf "$tmp"' EXIT
 
 # t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
 t() { tap_check "dkms: $1" "$2" "${3:-}"; }
@@ -80,6 +82,20 @@ done
 
 grep -q "^PACKAGE_VERSION=\"$(cat "$repo/VERSION")\"$" "$repo/dkms.conf"
 t "dkms.conf in the tree has the VERSION file's version" $?
+
+# BUILD_EXCLUSIVE_KERNEL, as dkms applies it ([[ $kernelver =~ ... ]]): the
+# tested kernels (and the rest of 6.1..7.x) in, older and newer out.
+excl=$(sed -n 's/^BUILD_EXCLUSIVE_KERNEL="\(.*\)"$/\1/p' "$repo/dkms.conf")
+bad=
+for v in "$K61" "$K612" 6.12.118+deb13-amd64 7.2.13+deb14-amd64 6.19.1-1-amd64 \
+	 6.12.57+deb13-rt-amd64 6.1.0-57-cloud-amd64; do
+	[[ $v =~ $excl ]] || bad+=" $v(out)"
+done
+for v in 5.10.0-30-amd64 6.0.12-1-amd64 4.19.0-27-amd64 8.0.1-1-amd64 60.1.0-1; do
+	[[ $v =~ $excl ]] && bad+=" $v(in)"
+done
+[ -n "$excl" ] && [ -z "$bad" ]
+t "dkms.conf BUILD_EXCLUSIVE_KERNEL takes 6.1..7.x and no other" $? "regex '$excl':$bad"
 
 # The file list, and the version resolved into VERSION and dkms.conf.
 check_tree() {

@@ -39,7 +39,21 @@ for e in ("tw_arm", "tw_expire"):
     open(f"{TR}/events/twctl/{e}/enable", "w").write("1")
 open(f"{TR}/trace", "w").write("")
 c, s, _ = active_close()
-time.sleep(1.0)
+
+
+def wait_for(cond, timeout=30.0, step=0.05):
+    """Poll cond() until it returns something true; that, or the last value."""
+    end = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
+# the TIME_WAIT (400 ms) has ended and was traced
+wait_for(lambda: any("tw_expire:" in l and f"sport={c[1]}" in l
+                    for l in open(f"{TR}/trace").read().splitlines()))
 trace = open(f"{TR}/trace").read()
 for e in ("tw_arm", "tw_expire"):
     open(f"{TR}/events/twctl/{e}/enable", "w").write("0")
@@ -56,8 +70,24 @@ ok(U["TWCTL_MCGRP_EVENTS"] if False else "events" in g.groups, "the family has a
    f"{g.groups}")
 lst = g.subscribe("events")
 c, s, _ = active_close()
-time.sleep(1.0)
-evs = read_events(lst)
+
+
+def read_until(sock, done, timeout=30.0):
+    """Events from sock until done(events so far) holds, or timeout."""
+    got = []
+    end = time.monotonic() + timeout
+    while not done(got) and time.monotonic() < end:
+        got += read_events(sock, timeout=0.2)
+    return got
+
+
+def expired(port):
+    """done() for read_until: the expiry event of the TIME_WAIT of port."""
+    return lambda evs: any(u32(e[A["SPORT"]]) == port and
+                           u32(e[A["KIND"]]) == U["TWCTL_EV_TW_EXPIRED"] for e in evs)
+
+
+evs = read_until(lst, expired(c[1]))
 mine = [e for e in evs if u32(e[A["SPORT"]]) in (c[1], s[1])]
 seen = [(STATES.get(u32(e[A["OLD"]])), STATES.get(u32(e[A["NEW"]])), u32(e[A["KIND"]]))
         for e in mine]
@@ -82,18 +112,18 @@ ok(seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "sequence numbers incre
 other = Netns("twev")
 with other:
     sysfs_write("msl_ms", "200")
-    oc, os_, _ = active_close()
-time.sleep(1.0)
-evs = read_events(lst)
-ok(not [e for e in evs if u32(e[A["SPORT"]]) in (oc[1], os_[1])],
-   "events of another namespace are not seen", f"{len(evs)} events")
-with other:
     g2 = Genl()
     lst2 = g2.subscribe("events")
     oc, os_, _ = active_close()
-    time.sleep(1.0)
-    evs2 = read_events(lst2)
+    # that namespace's listener got them all, up to the TIME_WAIT's end:
+    # by then the events were sent wherever they were going
+    evs2 = read_until(lst2, expired(oc[1]))
+evs = read_events(lst)
+ok(not [e for e in evs if u32(e[A["SPORT"]]) in (oc[1], os_[1])],
+   "events of another namespace are not seen", f"{len(evs)} events")
 ok(any(u32(e[A["SPORT"]]) == oc[1] for e in evs2), "a listener in that namespace sees them")
+lst2.close()
+g2.close()
 other.delete()
 
 
@@ -274,19 +304,36 @@ import json
 import signal
 TOOL = os.environ["TWCTL_TOOL"]
 sysfs_write("msl_ms", "200")
-time.sleep(2.0)   # the churn's last TIME_WAITs expire; the rate limit refills
+wait_for(lambda: stats()["tw_alive"] == 0)     # the churn's TIME_WAITs are gone
 
 
 def monitor(*opts):
-    """Run `twctl [opts] monitor` around one active close: (client, rc, out, err)."""
+    """Run `twctl [opts] monitor` and close connections (one a second) until
+    it prints the end of one of their TIME_WAITs (it has joined the group by
+    then: slow on the debug kernel); then SIGTERM. (client, rc, out, err) of
+    that connection."""
+    import re
+    import select
     p = subprocess.Popen([TOOL, *opts, "monitor"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)     # it has joined the group (slow on the debug kernel)
-    c, _, _ = active_close()
-    time.sleep(1.5)
+    out, c, end = "", None, time.monotonic() + 60
+    while c is None and time.monotonic() < end:
+        cc, _, _ = active_close()
+        port = re.compile(rf"\b{cc[1]}\b")
+        mine = []               # its lines: seen from its first state change on
+        t = time.monotonic() + 2.0
+        while c is None and time.monotonic() < t:
+            if select.select([p.stdout], [], [], 0.1)[0]:
+                line = p.stdout.readline()
+                out += line
+                if port.search(line):
+                    mine.append(line)
+                if (mine and "FIN_WAIT1" in mine[0]
+                        and any("expired" in l for l in mine)):
+                    c = cc
     p.send_signal(signal.SIGTERM)
-    out, err = p.communicate(timeout=10)
-    return c, p.returncode, out, err
+    rest, err = p.communicate(timeout=10)
+    return c or cc, p.returncode, out + rest, err
 
 
 c, rc, out, err = monitor("-j")
