@@ -79,13 +79,14 @@ exec 3>&1
 kernels=${TWCTL_KERNELS:-host 61 612 sid debug trixie}
 full=
 if [ "$kernels" = all ]; then
-	kernels="host 61 612 sid debug trixie"
+	kernels="host 61 612 sid debug trixie rt"
 	full=1
 fi
 # Kernels that run the smoke suite only (tests/vm/test_smoke.py), unless
 # TWCTL_KERNELS=all or TWCTL_TESTS asks otherwise.
 if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	export TWCTL_TESTS_TRIXIE=${TWCTL_TESTS_TRIXIE:-test_smoke}
+	export TWCTL_TESTS_RT=${TWCTL_TESTS_RT:-test_smoke}
 fi
 export TWCTL_KERNELS="$kernels"	# tests/deps.sh sets up what they need
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
@@ -148,7 +149,7 @@ debian_kernel() {
 # lanes need balancing; a debug boot costs ~1 min, so none now: lane A runs
 # 6.1, 6.12 and sid in full, lane B the debug kernel and the smoke kernels.
 DEBUG_IN_LANE_A=" "
-LANE_B_KERNELS=" trixie "
+LANE_B_KERNELS=" trixie rt "
 
 debug_build() {
 	local kdir
@@ -231,6 +232,7 @@ lane_b() {
 		case $sel in
 		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
 				"$(release_kdir trixie "$KTRIXIE")" ;;
+		rt) phase "kernel $KRT" debian_kernel rt "$KRT" ;;
 		esac
 	done
 }

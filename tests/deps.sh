@@ -19,9 +19,11 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # Later Debian releases' kernels, built in a chroot per release: only when
 # asked for.
 releases=()
+bookworm=(K61 K612)		# kernels of this release: headers and image
 for k in ${TWCTL_KERNELS:-}; do
 	case $k in
 	trixie|sid) releases+=("$k") ;;
+	rt) bookworm+=(KRT) ;;
 	esac
 done
 [ ${#releases[@]} -eq 0 ] || need_pkgs+=(debootstrap)
@@ -34,7 +36,8 @@ done
 # Kernel ABI names are resolved from apt's local lists (no network unless the
 # lists do not know them yet).
 resolve_kernels
-for v in "$K61" "$K612"; do
+for kv in "${bookworm[@]}"; do
+	v=${!kv}
 	dpkg-query -W -f='${Status}' "linux-headers-$v" 2>/dev/null | grep -q 'ok installed' ||
 		missing+=("linux-headers-$v")
 done
@@ -46,8 +49,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 		--no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-for v in "$K61" "$K612"; do
-	fetch_image "$v"
+for kv in "${bookworm[@]}"; do
+	fetch_image "${!kv}"
 done
 more=
 for rel in "${releases[@]}"; do

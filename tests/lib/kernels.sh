@@ -38,7 +38,9 @@ resolve_kernels() {
 		echo "deps: cannot resolve the Debian 6.1 / 6.12 kernel ABI from apt" >&2
 		return 1
 	fi
-	export K61 K612
+	# The PREEMPT_RT flavour of the same 6.12 ABI (linux-image-...-rt-amd64).
+	KRT=${K612%-amd64}-rt-amd64
+	export K61 K612 KRT
 }
 
 image_dir() { echo "$TWCTL_CACHE/img/$1"; }
