@@ -12,7 +12,7 @@ well-formed set-policy request (EINVAL/ERANGE) must carry an extended ACK.
 
   test_fuzz.py [--full] [--workers=N] [--messages=N] [--seed=N]
 
-Default (make check): 3 workers x 800 messages. --full (make fuzz):
+Default (make check): 3 workers x 500 messages. --full (make fuzz):
 4 workers x 30000 messages."""
 # kernels: debug
 import ctypes
@@ -37,7 +37,7 @@ args = dict(a.lstrip("-").split("=", 1) if "=" in a else (a.lstrip("-"), "1")
             for a in sys.argv[1:])
 FULL = "full" in args
 WORKERS = int(args.get("workers", 4 if FULL else 3))
-MESSAGES = int(args.get("messages", 30000 if FULL else 800))
+MESSAGES = int(args.get("messages", 30000 if FULL else 500))
 SEED = int(args.get("seed", int(time.time())))
 
 POLICY_ATTRS = [v for k, v in U.items() if k.startswith("TWCTL_A_POLICY_")

@@ -12,7 +12,7 @@ exact count of namespaces it holds state for, stats/netns_count, back to its
 value before the cycles), churn without errors.
 
   test_stress.py [--full] [--cycles=N] [--netns=N]
-Default (make check): 4 load cycles, 12 netns. --full (make stress): 500
+Default (make check): 3 load cycles, 8 netns. --full (make stress): 500
 and 1000."""
 # kernels: debug
 import ctypes
@@ -31,8 +31,8 @@ from twtest import (Netns, active_close, diag, done, load, loaded, ok, sh, stats
 args = dict(a.lstrip("-").split("=", 1) if "=" in a else (a.lstrip("-"), "1")
             for a in sys.argv[1:])
 FULL = "full" in args
-CYCLES = int(args.get("cycles", 500 if FULL else 4))
-NETNS = int(args.get("netns", 1000 if FULL else 12))
+CYCLES = int(args.get("cycles", 500 if FULL else 3))
+NETNS = int(args.get("netns", 1000 if FULL else 8))
 here = os.path.dirname(os.path.abspath(__file__))
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
