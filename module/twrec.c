@@ -10,25 +10,28 @@
  * This is the only per-socket state of twctl, and it exists only while a
  * namespace's policy needs it (twctl_policy_needs_records()): one record of
  * twctl_twrec_size bytes per such timewait socket, counted in the stats
- * (tw_records). Lookups are lock-free (RCU). Adding and removing take one
- * of 64 spinlocks (by bucket) with interrupts off, since both happen in
- * process and softirq context on the same CPU; a record is freed after an
- * RCU grace period.
+ * (tw_records).
+ *
+ * The table is an rhashtable: a namespace may hold tcp_max_tw_buckets
+ * (262144 by default) timewait sockets, and the table grows with the
+ * records (and shrinks after them) so that every arming, end and reuse
+ * check walks a short chain. Resizing runs in a worker; an insert that
+ * finds the table too full grows it at once, GFP_ATOMIC. Lookups are
+ * lock-free (RCU). Inserts and removals take the bucket's bit lock, from
+ * softirq or from process context with BH off (the hooks, hooks.c), and
+ * never sleep. A record is freed after an RCU grace period.
  */
 #include <linux/atomic.h>
-#include <linux/hash.h>
-#include <linux/rculist.h>
+#include <linux/err.h>
+#include <linux/rcupdate.h>
+#include <linux/rhashtable.h>
 #include <linux/slab.h>
-#include <linux/spinlock.h>
 
 #include "twrec.h"
 
-#define TWCTL_TWREC_BITS	12
-#define TWCTL_TWREC_LOCKS	64
-
 struct twctl_twrec {
-	struct hlist_node node;
-	const void *tw;
+	struct rhash_head node;
+	const void *tw;		/* the key: the timewait socket's address */
 	unsigned long len;
 	u8 class;		/* enum twctl_peer_class */
 	struct rcu_head rcu;
@@ -36,64 +39,74 @@ struct twctl_twrec {
 
 const size_t twctl_twrec_size = sizeof(struct twctl_twrec);
 
-static struct hlist_head twctl_twrec_tab[1 << TWCTL_TWREC_BITS];
-static spinlock_t twctl_twrec_lock[TWCTL_TWREC_LOCKS] = {
-	[0 ... TWCTL_TWREC_LOCKS - 1] = __SPIN_LOCK_UNLOCKED(twctl_twrec_lock)
+static const struct rhashtable_params twctl_twrec_params = {
+	.head_offset = offsetof(struct twctl_twrec, node),
+	.key_offset = offsetof(struct twctl_twrec, tw),
+	.key_len = sizeof(const void *),
+	.automatic_shrinking = true,
 };
 
+static struct rhashtable twctl_twrec_tab;
+
+/* Records in the table, or about to be: never fewer. */
 static atomic_long_t twctl_twrec_n = ATOMIC_LONG_INIT(0);
 
-static u32 twctl_twrec_hash(const void *tw)
+/* Under rcu_read_lock(): take @r out of the table, if it is still in. */
+static void twctl_twrec_unlink(struct twctl_twrec *r)
 {
-	return hash_ptr(tw, TWCTL_TWREC_BITS);
-}
-
-static spinlock_t *twctl_twrec_lockof(u32 h)
-{
-	return &twctl_twrec_lock[h % TWCTL_TWREC_LOCKS];
-}
-
-/* Under the bucket's lock or rcu_read_lock(). */
-static struct twctl_twrec *twctl_twrec_find(u32 h, const void *tw)
-{
-	struct twctl_twrec *r;
-
-	hlist_for_each_entry_rcu(r, &twctl_twrec_tab[h], node,
-				 lockdep_is_held(twctl_twrec_lockof(h)))
-		if (r->tw == tw)
-			return r;
-	return NULL;
+	if (rhashtable_remove_fast(&twctl_twrec_tab, &r->node,
+				   twctl_twrec_params))
+		return;		/* someone else did */
+	atomic_long_dec(&twctl_twrec_n);
+	kfree_rcu(r, rcu);
 }
 
 /*
- * Record @len for @tw, any context. A record left by a socket that ended
- * unseen (it cannot happen while the hooks are armed) is overwritten.
+ * Record @len for @tw, any context but hardirq; BH off or softirq in the
+ * hooks. A record left by a socket that ended unseen (it cannot happen
+ * while the hooks are armed) is replaced.
  */
 int twctl_twrec_add(const void *tw, unsigned long len, u8 class)
 {
-	u32 h = twctl_twrec_hash(tw);
 	struct twctl_twrec *r, *old;
-	unsigned long flags;
+	int err = -EBUSY, tries;
 
+	atomic_long_inc(&twctl_twrec_n);
 	r = kmalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
-	if (!r)
+	if (!r) {
+		atomic_long_dec(&twctl_twrec_n);
 		return -ENOMEM;
+	}
 	r->tw = tw;
 	r->len = len;
 	r->class = class;
-	spin_lock_irqsave(twctl_twrec_lockof(h), flags);
-	old = twctl_twrec_find(h, tw);
-	if (old) {
-		WRITE_ONCE(old->len, len);
-		WRITE_ONCE(old->class, class);
-	} else {
-		hlist_add_head_rcu(&r->node, &twctl_twrec_tab[h]);
-		atomic_long_inc(&twctl_twrec_n);
+	rcu_read_lock();
+	for (tries = 0; tries < 2; tries++) {
+		old = rhashtable_lookup_get_insert_fast(&twctl_twrec_tab,
+							&r->node,
+							twctl_twrec_params);
+		if (!old) {
+			rcu_read_unlock();
+			return 0;
+		}
+		if (IS_ERR(old)) {
+			err = PTR_ERR(old);
+			break;
+		}
+		if (!rhashtable_replace_fast(&twctl_twrec_tab, &old->node,
+					     &r->node, twctl_twrec_params)) {
+			/* @r takes the place @old counted */
+			rcu_read_unlock();
+			atomic_long_dec(&twctl_twrec_n);
+			kfree_rcu(old, rcu);
+			return 0;
+		}
+		/* @old went in the meantime: insert again */
 	}
-	spin_unlock_irqrestore(twctl_twrec_lockof(h), flags);
-	if (old)
-		kfree(r);
-	return 0;
+	rcu_read_unlock();
+	kfree(r);
+	atomic_long_dec(&twctl_twrec_n);
+	return err;
 }
 
 /* The length and peer class recorded for @tw, if any. */
@@ -105,10 +118,10 @@ bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class)
 	if (!atomic_long_read(&twctl_twrec_n))
 		return false;
 	rcu_read_lock();
-	r = twctl_twrec_find(twctl_twrec_hash(tw), tw);
+	r = rhashtable_lookup(&twctl_twrec_tab, &tw, twctl_twrec_params);
 	if (r) {
-		*len = READ_ONCE(r->len);
-		*class = READ_ONCE(r->class);
+		*len = r->len;
+		*class = r->class;
 		found = true;
 	}
 	rcu_read_unlock();
@@ -118,21 +131,15 @@ bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class)
 /* @tw ends: drop its record, if any. */
 void twctl_twrec_del(const void *tw)
 {
-	u32 h = twctl_twrec_hash(tw);
 	struct twctl_twrec *r;
-	unsigned long flags;
 
 	if (!atomic_long_read(&twctl_twrec_n))
 		return;
-	spin_lock_irqsave(twctl_twrec_lockof(h), flags);
-	r = twctl_twrec_find(h, tw);
-	if (r) {
-		hlist_del_rcu(&r->node);
-		atomic_long_dec(&twctl_twrec_n);
-	}
-	spin_unlock_irqrestore(twctl_twrec_lockof(h), flags);
+	rcu_read_lock();
+	r = rhashtable_lookup(&twctl_twrec_tab, &tw, twctl_twrec_params);
 	if (r)
-		kfree_rcu(r, rcu);
+		twctl_twrec_unlink(r);
+	rcu_read_unlock();
 }
 
 long twctl_twrec_count(void)
@@ -140,18 +147,23 @@ long twctl_twrec_count(void)
 	return atomic_long_read(&twctl_twrec_n);
 }
 
-/* Module exit, after the hooks are gone: free every record left. */
+int twctl_twrec_init(void)
+{
+	return rhashtable_init(&twctl_twrec_tab, &twctl_twrec_params);
+}
+
+static void twctl_twrec_free(void *r, void *arg)
+{
+	kfree(r);
+}
+
+/*
+ * Module exit, after the hooks are gone and an RCU grace period: free every
+ * record left (of timewait sockets still alive, or freed since the hooks
+ * went), and stop the resize worker.
+ */
 void twctl_twrec_exit(void)
 {
-	struct hlist_node *n;
-	struct twctl_twrec *r;
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(twctl_twrec_tab); i++) {
-		hlist_for_each_entry_safe(r, n, &twctl_twrec_tab[i], node) {
-			hlist_del(&r->node);
-			kfree(r);
-		}
-	}
+	rhashtable_free_and_destroy(&twctl_twrec_tab, twctl_twrec_free, NULL);
 	atomic_long_set(&twctl_twrec_n, 0);
 }

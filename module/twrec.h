@@ -13,6 +13,7 @@ int twctl_twrec_add(const void *tw, unsigned long len, u8 class);
 bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class);
 void twctl_twrec_del(const void *tw);
 long twctl_twrec_count(void);
+int twctl_twrec_init(void);
 void twctl_twrec_exit(void);
 
 #endif /* _TWCTL_TWREC_H */

@@ -232,8 +232,8 @@ ok(r == 0, "no length record left once the sockets are gone", f"{r}")
 class TwRec(ctypes.Structure):
     """struct twctl_twrec (module/twrec.c), laid out by the C ABI as the
     module's compiler does: tw_record_bytes is its sizeof, the size of one
-    record (56 on x86_64)."""
-    _fields_ = [("node_next", ctypes.c_void_p), ("node_pprev", ctypes.c_void_p),
+    record (48 on x86_64)."""
+    _fields_ = [("node_next", ctypes.c_void_p),       # struct rhash_head
                 ("tw", ctypes.c_void_p), ("len", ctypes.c_ulong), ("cls", ctypes.c_uint8),
                 ("rcu_next", ctypes.c_void_p), ("rcu_func", ctypes.c_void_p)]
 
