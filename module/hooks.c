@@ -265,6 +265,15 @@ void twctl_hooks_selftest_end(void)
 	memset(twctl_st.port, 0, sizeof(twctl_st.port));
 }
 
+/* What tells @tw from a later timewait socket at its address (twrec.c). */
+static void twctl_tw_id(const struct inet_timewait_sock *tw,
+			struct twctl_twrec_id *id)
+{
+	id->net = twsk_net(tw);
+	id->ports = (__force u32)tw->__tw_common.skc_portpair;
+	id->snd_nxt = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_snd_nxt);
+}
+
 /*
  * The TIME_WAIT length and peer class of @tw under @s: its length record,
  * or else the class read off its addresses (without a record no peer is
@@ -276,10 +285,12 @@ static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
 				     const struct twctl_snap *s, bool *exact,
 				     u8 *class)
 {
+	struct twctl_twrec_id id;
 	unsigned long len;
 	u8 c;
 
-	*exact = twctl_twrec_get(tw, &len, &c);
+	twctl_tw_id(tw, &id);
+	*exact = twctl_twrec_get(tw, &id, &len, &c);
 	if (!*exact) {
 		c = twctl_tw_loopback(tw) ? TWCTL_CLASS_LOOPBACK :
 					    TWCTL_CLASS_REMOTE;
@@ -332,16 +343,19 @@ twctl_handover_find(const struct inet_timewait_sock *tw, const struct sock *sk,
  * decide them from the full socket @sk, while its RTT and RTO are at hand.
  * Runs with BH off (tcp_time_wait() arms under local_bh_disable()).
  */
-static void twctl_tw_record(const struct twctl_skinfo *i, const void *tw,
+static void twctl_tw_record(const struct twctl_skinfo *i,
+			    const struct inet_timewait_sock *tw,
 			    struct twctl_pernet *pn, const struct twctl_snap *s)
 {
+	struct twctl_twrec_id id;
 	enum twctl_peer_class c;
 	unsigned long len;
 	bool floored;
 
 	c = twctl_peer_class(i->loopback, i->srtt_us, s->pol.local_rtt_us);
 	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor, i->rto, &floored);
-	if (twctl_twrec_add(tw, len, c))
+	twctl_tw_id(tw, &id);
+	if (twctl_twrec_add(tw, &id, len, c))
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_FAILED);
 	else if (floored)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RTO_FLOORED);

@@ -20,6 +20,28 @@
  * lock-free (RCU). Inserts and removals take the bucket's bit lock, from
  * softirq or from process context with BH off (the hooks, hooks.c), and
  * never sleep. A record is freed after an RCU grace period.
+ *
+ * An address does not name a socket for long: timewait sockets come from a
+ * SLAB_TYPESAFE_BY_RCU cache, so the memory of one that ends soon holds a
+ * new one, of any namespace. A record whose socket ended unseen (a hook
+ * run skipped, see hooks_missed) must not give its length to that new
+ * one. So a record also keeps what a later socket at its address would not
+ * share (struct twctl_twrec_id), and a lookup that finds a record of
+ * another socket treats it as absent and removes it:
+ *
+ *   - the namespace, compared and never dereferenced;
+ *   - the ports (skc_portpair): a socket of another connection mostly has
+ *     other ones;
+ *   - tw_snd_nxt, the sequence number after the connection's FIN: fixed
+ *     for the timewait socket's life (include/net/tcp_ao.h relies on it),
+ *     and a new connection on the same ports starts from a new initial
+ *     sequence number (when it takes a TIME_WAIT over, 64 KiB beyond it),
+ *     so two connections share it with odds of 2^-32 at most.
+ *
+ * The socket cookie would name the socket alone, but tw_cookie is only
+ * what the full socket had: 0 unless something (ss, BPF) asked for it, and
+ * then set on the timewait socket by the first inet_diag dump, after the
+ * record was made. sock_gen_cookie() is not exported to set it earlier.
  */
 #include <linux/atomic.h>
 #include <linux/err.h>
@@ -32,6 +54,7 @@
 struct twctl_twrec {
 	struct rhash_head node;
 	const void *tw;		/* the key: the timewait socket's address */
+	struct twctl_twrec_id id;
 	unsigned long len;
 	u8 class;		/* enum twctl_peer_class */
 	struct rcu_head rcu;
@@ -51,6 +74,13 @@ static struct rhashtable twctl_twrec_tab;
 /* Records in the table, or about to be: never fewer. */
 static atomic_long_t twctl_twrec_n = ATOMIC_LONG_INIT(0);
 
+static bool twctl_twrec_id_eq(const struct twctl_twrec_id *a,
+			      const struct twctl_twrec_id *b)
+{
+	return a->net == b->net && a->ports == b->ports &&
+	       a->snd_nxt == b->snd_nxt;
+}
+
 /* Under rcu_read_lock(): take @r out of the table, if it is still in. */
 static void twctl_twrec_unlink(struct twctl_twrec *r)
 {
@@ -62,11 +92,12 @@ static void twctl_twrec_unlink(struct twctl_twrec *r)
 }
 
 /*
- * Record @len for @tw, any context but hardirq; BH off or softirq in the
- * hooks. A record left by a socket that ended unseen (it cannot happen
- * while the hooks are armed) is replaced.
+ * Record @len for @tw, the socket @id names, any context but hardirq; BH
+ * off or softirq in the hooks. A record left at that address by a socket
+ * that ended unseen is replaced.
  */
-int twctl_twrec_add(const void *tw, unsigned long len, u8 class)
+int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
+		    unsigned long len, u8 class)
 {
 	struct twctl_twrec *r, *old;
 	int err = -EBUSY, tries;
@@ -78,6 +109,7 @@ int twctl_twrec_add(const void *tw, unsigned long len, u8 class)
 		return -ENOMEM;
 	}
 	r->tw = tw;
+	r->id = *id;
 	r->len = len;
 	r->class = class;
 	rcu_read_lock();
@@ -109,8 +141,12 @@ int twctl_twrec_add(const void *tw, unsigned long len, u8 class)
 	return err;
 }
 
-/* The length and peer class recorded for @tw, if any. */
-bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class)
+/*
+ * The length and peer class recorded for @tw, if any and if the record is
+ * of the socket @id names; a record of another socket is removed.
+ */
+bool twctl_twrec_get(const void *tw, const struct twctl_twrec_id *id,
+		     unsigned long *len, u8 *class)
 {
 	struct twctl_twrec *r;
 	bool found = false;
@@ -119,16 +155,21 @@ bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class)
 		return false;
 	rcu_read_lock();
 	r = rhashtable_lookup(&twctl_twrec_tab, &tw, twctl_twrec_params);
-	if (r) {
+	if (r && twctl_twrec_id_eq(&r->id, id)) {
 		*len = r->len;
 		*class = r->class;
 		found = true;
+	} else if (r) {
+		twctl_twrec_unlink(r);	/* left by a socket that ended unseen */
 	}
 	rcu_read_unlock();
 	return found;
 }
 
-/* @tw ends: drop its record, if any. */
+/*
+ * @tw ends: drop the record at its address, whichever socket it is of
+ * (this one, or one that ended unseen).
+ */
 void twctl_twrec_del(const void *tw)
 {
 	struct twctl_twrec *r;

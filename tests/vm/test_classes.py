@@ -232,9 +232,12 @@ ok(r == 0, "no length record left once the sockets are gone", f"{r}")
 class TwRec(ctypes.Structure):
     """struct twctl_twrec (module/twrec.c), laid out by the C ABI as the
     module's compiler does: tw_record_bytes is its sizeof, the size of one
-    record (48 on x86_64)."""
+    record (64 on x86_64)."""
     _fields_ = [("node_next", ctypes.c_void_p),       # struct rhash_head
-                ("tw", ctypes.c_void_p), ("len", ctypes.c_ulong), ("cls", ctypes.c_uint8),
+                ("tw", ctypes.c_void_p),
+                ("net", ctypes.c_void_p), ("ports", ctypes.c_uint32),  # struct twctl_twrec_id
+                ("snd_nxt", ctypes.c_uint32),
+                ("len", ctypes.c_ulong), ("cls", ctypes.c_uint8),
                 ("rcu_next", ctypes.c_void_p), ("rcu_func", ctypes.c_void_p)]
 
 
