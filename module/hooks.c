@@ -27,8 +27,9 @@
  * its timewait socket is first armed (its values, read while the kernel
  * holds it: no pointer to it is kept). When the length can depend on more
  * than the addresses, it is kept in a length record (twrec.c) that every
- * arming of that timewait socket then uses; otherwise the class is read
- * again off the timewait socket's addresses.
+ * arming of that timewait socket then uses, until tcp_twsk_destructor()
+ * frees it (compat.h); otherwise the class is read again off the timewait
+ * socket's addresses.
  *
  * Hooks: function entries are hooked with ftrace_ops (what
  * kprobes on function entries use underneath, and livepatch for a
@@ -563,7 +564,9 @@ static void twctl_twsk_unique_pre(struct pt_regs *regs)
  * connect() takes it over (process context), a segment kills it (softirq:
  * a RST, or a SYN that tcp_timewait_state_process() let take over), or its
  * namespace dies. The timer and SYN cases are told apart by per-CPU notes
- * left on the same CPU just before, in the same softirq.
+ * left on the same CPU just before, in the same softirq. It is freed when
+ * its last reference goes, right then or later (tcp_twsk_destructor()):
+ * its length record goes then.
  *
  * Creation counts timewait sockets by their first substate; a FIN_WAIT2 one
  * that then gets its FIN moves to TIME_WAIT and re-arms, which is not
@@ -746,7 +749,22 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 			twctl_pn_hist_inc(pn, twctl_hist_bucket(jiffies_to_msecs(lived)));
 		twctl_tw_end_notify(tw, net, cause, jiffies_to_msecs(lived));
 	}
-	twctl_twrec_del(tw);	/* whether or not the netns still has policy */
+}
+
+/*
+ * tcp_twsk_destructor(struct sock *sk): a TCP timewait socket is freed
+ * (compat.h), once its last reference is gone: its length record goes,
+ * whether or not the netns still has policy.
+ */
+static void twctl_tw_free_pre(struct pt_regs *regs)
+{
+	const struct inet_timewait_sock *tw = (void *)regs->di;
+	int st;
+
+	st = twctl_st_slot(twsk_net(tw), tw->tw_num);
+	if (unlikely(st >= 0))
+		twctl_st_note(st, TWCTL_ST_FREED);
+	twctl_twrec_del(tw);
 }
 
 /*
@@ -794,7 +812,7 @@ static void twctl_find_tp(struct tracepoint *tp, void *priv)
 }
 
 /*
- * The hooks on function entries. The four that only read share one
+ * The hooks on function entries. Those that do not redirect share one
  * ftrace_ops and are told apart by the traced address: every ftrace_ops
  * with its own trampoline costs an RCU-tasks grace period (and more on a
  * preemptible kernel) when it is unregistered, which made unloading slow.
@@ -813,6 +831,7 @@ enum {
 	TWCTL_HOOK_FIRST_ARM,
 	TWCTL_HOOK_SCHEDULE,
 	TWCTL_HOOK_KILL,
+	TWCTL_HOOK_FREE,
 	TWCTL_HOOK_TIMER,
 	TWCTL_NHOOKS
 };
@@ -823,6 +842,7 @@ static struct twctl_hook twctl_hooks[TWCTL_NHOOKS] = {
 	[TWCTL_HOOK_FIRST_ARM] = { .name = TWCTL_FIRST_ARM_FUNC },
 	[TWCTL_HOOK_SCHEDULE] = { .name = TWCTL_SCHEDULE_FUNC },
 	[TWCTL_HOOK_KILL] = { .name = "inet_twsk_kill" },
+	[TWCTL_HOOK_FREE] = { .name = TWCTL_FREE_FUNC },
 	[TWCTL_HOOK_TIMER] = { .name = "tw_timer_handler" },
 };
 
@@ -858,6 +878,8 @@ static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 		twctl_tw_schedule_pre(regs);
 	else if (ip == twctl_hooks[TWCTL_HOOK_KILL].ip)
 		twctl_tw_kill_pre(regs);
+	else if (ip == twctl_hooks[TWCTL_HOOK_FREE].ip)
+		twctl_tw_free_pre(regs);
 	else if (ip == twctl_hooks[TWCTL_HOOK_TIMER].ip)
 		twctl_tw_timer_pre(regs);
 	else if (ip == twctl_redirect_hook.ip)

@@ -5,7 +5,7 @@
  * peer class, its RTO for the floor). A timewait socket keeps neither, and a
  * retransmitted FIN must re-arm the timer with the same length as the first
  * arming, so that length is kept here, keyed by the timewait socket's
- * address, from its creation to its end (inet_twsk_kill()).
+ * address, from its first arming until it is freed.
  *
  * This is the only per-socket state of twctl, and it exists only while a
  * namespace's policy needs it (twctl_policy_needs_records()): one record of
@@ -18,8 +18,17 @@
  * check walks a short chain. Resizing runs in a worker; an insert that
  * finds the table too full grows it at once, GFP_ATOMIC. Lookups are
  * lock-free (RCU). Inserts and removals take the bucket's bit lock, from
- * softirq or from process context with BH off (the hooks, hooks.c), and
- * never sleep. A record is freed after an RCU grace period.
+ * softirq or from process context (the hooks, hooks.c), and never sleep;
+ * where that lock only turns BH off (compat.h), not with interrupts off: a
+ * record is then not made, or left for later. A record is freed after an
+ * RCU grace period.
+ *
+ * Records go when their timewait socket is freed (tcp_twsk_destructor(),
+ * hooks.c), not when it ends (inet_twsk_kill()): that is where the socket
+ * really goes, once, reached only through a function pointer or from
+ * another file, so no inlining can hide it. A record a missed hook run
+ * leaves behind is removed by the next lookup or free at its address,
+ * which its identity check (below) makes safe meanwhile.
  *
  * An address does not name a socket for long: timewait sockets come from a
  * SLAB_TYPESAFE_BY_RCU cache, so the memory of one that ends soon holds a
@@ -49,6 +58,7 @@
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 
+#include "compat.h"
 #include "twrec.h"
 
 struct twctl_twrec {
@@ -81,9 +91,17 @@ static bool twctl_twrec_id_eq(const struct twctl_twrec_id *a,
 	       a->snd_nxt == b->snd_nxt;
 }
 
+/* Whether the table may be written here (compat.h: TWCTL_RHT_IRQSAFE). */
+static bool twctl_twrec_writable(void)
+{
+	return TWCTL_RHT_IRQSAFE || !irqs_disabled();
+}
+
 /* Under rcu_read_lock(): take @r out of the table, if it is still in. */
 static void twctl_twrec_unlink(struct twctl_twrec *r)
 {
+	if (!twctl_twrec_writable())
+		return;		/* the next lookup or free at its address will */
 	if (rhashtable_remove_fast(&twctl_twrec_tab, &r->node,
 				   twctl_twrec_params))
 		return;		/* someone else did */
@@ -92,9 +110,9 @@ static void twctl_twrec_unlink(struct twctl_twrec *r)
 }
 
 /*
- * Record @len for @tw, the socket @id names, any context but hardirq; BH
- * off or softirq in the hooks. A record left at that address by a socket
- * that ended unseen is replaced.
+ * Record @len for @tw, the socket @id names, any context but hardirq (BH
+ * off in the hooks). A record left at that address by a socket that ended
+ * unseen is replaced.
  */
 int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 		    unsigned long len, u8 class)
@@ -102,6 +120,8 @@ int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 	struct twctl_twrec *r, *old;
 	int err = -EBUSY, tries;
 
+	if (!twctl_twrec_writable())
+		return -EAGAIN;
 	atomic_long_inc(&twctl_twrec_n);
 	r = kmalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
 	if (!r) {
@@ -167,7 +187,7 @@ bool twctl_twrec_get(const void *tw, const struct twctl_twrec_id *id,
 }
 
 /*
- * @tw ends: drop the record at its address, whichever socket it is of
+ * @tw is freed: drop the record at its address, whichever socket it is of
  * (this one, or one that ended unseen).
  */
 void twctl_twrec_del(const void *tw)
