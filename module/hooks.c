@@ -352,11 +352,15 @@ static void twctl_tw_record(const struct twctl_skinfo *i,
 	enum twctl_peer_class c;
 	unsigned long len;
 	bool floored;
+	int err;
 
 	c = twctl_peer_class(i->loopback, i->srtt_us, s->pol.local_rtt_us);
 	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor, i->rto, &floored);
 	twctl_tw_id(tw, &id);
-	if (twctl_twrec_add(tw, &id, len, c))
+	err = twctl_twrec_add(tw, &id, len, c);
+	if (err == -ENOSPC)
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_CAPPED);
+	else if (err)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_FAILED);
 	else if (floored)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RTO_FLOORED);

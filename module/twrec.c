@@ -10,7 +10,9 @@
  * This is the only per-socket state of twctl, and it exists only while a
  * namespace's policy needs it (twctl_policy_needs_records()): one record of
  * twctl_twrec_size bytes per such timewait socket, counted in the stats
- * (tw_records).
+ * (tw_records), at most max_tw_records of them, module-wide. Beyond that a
+ * socket gets no record (counted: tw_record_capped) and its class is read
+ * off its addresses, as without memory for one (tw_record_failed).
  *
  * The table is an rhashtable: a namespace may hold tcp_max_tw_buckets
  * (262144 by default) timewait sockets, and the table grows with the
@@ -54,6 +56,7 @@
  */
 #include <linux/atomic.h>
 #include <linux/err.h>
+#include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
@@ -72,6 +75,36 @@ struct twctl_twrec {
 
 const size_t twctl_twrec_size = sizeof(struct twctl_twrec);
 
+/*
+ * The cap. A namespace holds at most tcp_max_tw_buckets timewait sockets:
+ * by default half the established hash, which has one slot per 128 KiB of
+ * memory up to 512Ki slots, so 262144 at most (from about 64 GiB of
+ * memory). The default cap fits that many records (16 MiB of them), so
+ * one namespace at the kernel's default limit is recorded in full on any
+ * host. An administrator who raised tcp_max_tw_buckets, or runs many
+ * namespaces that need records, raises it; at run time too (a lower cap
+ * refuses new records until enough old ones are gone). The limit is the
+ * largest established hash of a namespace (tcp_child_ehash_entries: 16Mi).
+ */
+#define TWCTL_TWREC_MAX_DEFAULT	262144
+#define TWCTL_TWREC_MAX_LIMIT	16777216	/* 16Mi */
+
+static unsigned int max_tw_records = TWCTL_TWREC_MAX_DEFAULT;
+
+static int max_tw_records_set(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, TWCTL_TWREC_MAX_LIMIT);
+}
+
+static const struct kernel_param_ops max_tw_records_ops = {
+	.set = max_tw_records_set,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_tw_records, &max_tw_records_ops, &max_tw_records, 0644);
+MODULE_PARM_DESC(max_tw_records,
+		 "length records kept at most, module-wide (0..16777216, default 262144); beyond, a TIME_WAIT's class comes from its addresses");
+
 static const struct rhashtable_params twctl_twrec_params = {
 	.head_offset = offsetof(struct twctl_twrec, node),
 	.key_offset = offsetof(struct twctl_twrec, tw),
@@ -83,6 +116,21 @@ static struct rhashtable twctl_twrec_tab;
 
 /* Records in the table, or about to be: never fewer. */
 static atomic_long_t twctl_twrec_n = ATOMIC_LONG_INIT(0);
+
+/*
+ * Take one of @max places counted in @n: false when all are taken (or
+ * more, after the cap was lowered).
+ */
+static bool twctl_twrec_reserve(atomic_long_t *n, long max)
+{
+	long c = atomic_long_read(n);
+
+	do {
+		if (c >= max)
+			return false;
+	} while (!atomic_long_try_cmpxchg(n, &c, c + 1));
+	return true;
+}
 
 static bool twctl_twrec_id_eq(const struct twctl_twrec_id *a,
 			      const struct twctl_twrec_id *b)
@@ -111,8 +159,9 @@ static void twctl_twrec_unlink(struct twctl_twrec *r)
 
 /*
  * Record @len for @tw, the socket @id names, any context but hardirq (BH
- * off in the hooks). A record left at that address by a socket that ended
- * unseen is replaced.
+ * off in the hooks): 0, -ENOSPC when max_tw_records are alive, another
+ * error when there is no memory for it (or the table cannot grow now). A
+ * record left at that address by a socket that ended unseen is replaced.
  */
 int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 		    unsigned long len, u8 class)
@@ -122,7 +171,8 @@ int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 
 	if (!twctl_twrec_writable())
 		return -EAGAIN;
-	atomic_long_inc(&twctl_twrec_n);
+	if (!twctl_twrec_reserve(&twctl_twrec_n, READ_ONCE(max_tw_records)))
+		return -ENOSPC;
 	r = kmalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
 	if (!r) {
 		atomic_long_dec(&twctl_twrec_n);
