@@ -17,9 +17,8 @@
  * The hooks give these two TIME_WAITs a test length instead of 60 s and
  * keep them out of the namespace's counters and events; each must show
  * every hook on its path, end by its timer within the wait below and be
- * freed. On a
- * failure the module refuses to load with one line saying what did not
- * happen.
+ * freed. On a failure the module refuses to load with one line saying
+ * what did not happen.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
