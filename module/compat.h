@@ -75,6 +75,29 @@ static inline unsigned long *twctl_first_arm_timeo(struct pt_regs *regs)
 #define TWCTL_SCHEDULE_FUNC	"__inet_twsk_schedule"
 
 /*
+ * Where a timewait socket is freed, once, whatever ended it: in
+ * inet_twsk_free(), when its last reference goes. Up to Debian 13's 6.12,
+ * inet_twsk_free() calls tcp_twsk_destructor() through
+ * tw->tw_prot->twsk_prot->twsk_destructor (so it cannot be inlined); sid's
+ * 7.x calls it directly, from another file (net/ipv4/tcp_minisocks.c: not
+ * inlined either without LTO). The self-test proves the hook sees it.
+ */
+#define TWCTL_FREE_FUNC		"tcp_twsk_destructor"
+
+/*
+ * The rhashtable bucket lock (twrec.c). Debian 12's 6.12 and later take it
+ * with interrupts saved (rht_lock() returns the flags; Kbuild looks for
+ * that), so the table may be written with interrupts off. 6.1 only turns
+ * BH off: writing the table with interrupts off would end in a
+ * local_bh_enable() that can run softirqs with interrupts on.
+ */
+#ifdef TWCTL_HAVE_RHT_LOCK_IRQSAVE
+#define TWCTL_RHT_IRQSAFE	1
+#else
+#define TWCTL_RHT_IRQSAFE	0
+#endif
+
+/*
  * The address argument of kernel_bind() and kernel_connect(): struct
  * sockaddr up to 6.18, struct sockaddr_unsized since (Kbuild finds it in
  * linux/net.h).

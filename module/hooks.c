@@ -27,8 +27,9 @@
  * its timewait socket is first armed (its values, read while the kernel
  * holds it: no pointer to it is kept). When the length can depend on more
  * than the addresses, it is kept in a length record (twrec.c) that every
- * arming of that timewait socket then uses; otherwise the class is read
- * again off the timewait socket's addresses.
+ * arming of that timewait socket then uses, until tcp_twsk_destructor()
+ * frees it (compat.h); otherwise the class is read again off the timewait
+ * socket's addresses.
  *
  * Hooks: function entries are hooked with ftrace_ops (what
  * kprobes on function entries use underneath, and livepatch for a
@@ -265,6 +266,15 @@ void twctl_hooks_selftest_end(void)
 	memset(twctl_st.port, 0, sizeof(twctl_st.port));
 }
 
+/* What tells @tw from a later timewait socket at its address (twrec.c). */
+static void twctl_tw_id(const struct inet_timewait_sock *tw,
+			struct twctl_twrec_id *id)
+{
+	id->net = twsk_net(tw);
+	id->ports = (__force u32)tw->__tw_common.skc_portpair;
+	id->snd_nxt = READ_ONCE(tcp_twsk((const struct sock *)tw)->tw_snd_nxt);
+}
+
 /*
  * The TIME_WAIT length and peer class of @tw under @s: its length record,
  * or else the class read off its addresses (without a record no peer is
@@ -276,10 +286,12 @@ static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
 				     const struct twctl_snap *s, bool *exact,
 				     u8 *class)
 {
+	struct twctl_twrec_id id;
 	unsigned long len;
 	u8 c;
 
-	*exact = twctl_twrec_get(tw, &len, &c);
+	twctl_tw_id(tw, &id);
+	*exact = twctl_twrec_get(tw, &id, &len, &c);
 	if (!*exact) {
 		c = twctl_tw_loopback(tw) ? TWCTL_CLASS_LOOPBACK :
 					    TWCTL_CLASS_REMOTE;
@@ -332,16 +344,23 @@ twctl_handover_find(const struct inet_timewait_sock *tw, const struct sock *sk,
  * decide them from the full socket @sk, while its RTT and RTO are at hand.
  * Runs with BH off (tcp_time_wait() arms under local_bh_disable()).
  */
-static void twctl_tw_record(const struct twctl_skinfo *i, const void *tw,
+static void twctl_tw_record(const struct twctl_skinfo *i,
+			    const struct inet_timewait_sock *tw,
 			    struct twctl_pernet *pn, const struct twctl_snap *s)
 {
+	struct twctl_twrec_id id;
 	enum twctl_peer_class c;
 	unsigned long len;
 	bool floored;
+	int err;
 
 	c = twctl_peer_class(i->loopback, i->srtt_us, s->pol.local_rtt_us);
 	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor, i->rto, &floored);
-	if (twctl_twrec_add(tw, len, c))
+	twctl_tw_id(tw, &id);
+	err = twctl_twrec_add(tw, &id, len, c);
+	if (err == -ENOSPC)
+		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_CAPPED);
+	else if (err)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_FAILED);
 	else if (floored)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RTO_FLOORED);
@@ -549,7 +568,9 @@ static void twctl_twsk_unique_pre(struct pt_regs *regs)
  * connect() takes it over (process context), a segment kills it (softirq:
  * a RST, or a SYN that tcp_timewait_state_process() let take over), or its
  * namespace dies. The timer and SYN cases are told apart by per-CPU notes
- * left on the same CPU just before, in the same softirq.
+ * left on the same CPU just before, in the same softirq. It is freed when
+ * its last reference goes, right then or later (tcp_twsk_destructor()):
+ * its length record goes then.
  *
  * Creation counts timewait sockets by their first substate; a FIN_WAIT2 one
  * that then gets its FIN moves to TIME_WAIT and re-arms, which is not
@@ -732,7 +753,22 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 			twctl_pn_hist_inc(pn, twctl_hist_bucket(jiffies_to_msecs(lived)));
 		twctl_tw_end_notify(tw, net, cause, jiffies_to_msecs(lived));
 	}
-	twctl_twrec_del(tw);	/* whether or not the netns still has policy */
+}
+
+/*
+ * tcp_twsk_destructor(struct sock *sk): a TCP timewait socket is freed
+ * (compat.h), once its last reference is gone: its length record goes,
+ * whether or not the netns still has policy.
+ */
+static void twctl_tw_free_pre(struct pt_regs *regs)
+{
+	const struct inet_timewait_sock *tw = (void *)regs->di;
+	int st;
+
+	st = twctl_st_slot(twsk_net(tw), tw->tw_num);
+	if (unlikely(st >= 0))
+		twctl_st_note(st, TWCTL_ST_FREED);
+	twctl_twrec_del(tw);
 }
 
 /*
@@ -780,7 +816,7 @@ static void twctl_find_tp(struct tracepoint *tp, void *priv)
 }
 
 /*
- * The hooks on function entries. The four that only read share one
+ * The hooks on function entries. Those that do not redirect share one
  * ftrace_ops and are told apart by the traced address: every ftrace_ops
  * with its own trampoline costs an RCU-tasks grace period (and more on a
  * preemptible kernel) when it is unregistered, which made unloading slow.
@@ -799,6 +835,7 @@ enum {
 	TWCTL_HOOK_FIRST_ARM,
 	TWCTL_HOOK_SCHEDULE,
 	TWCTL_HOOK_KILL,
+	TWCTL_HOOK_FREE,
 	TWCTL_HOOK_TIMER,
 	TWCTL_NHOOKS
 };
@@ -809,6 +846,7 @@ static struct twctl_hook twctl_hooks[TWCTL_NHOOKS] = {
 	[TWCTL_HOOK_FIRST_ARM] = { .name = TWCTL_FIRST_ARM_FUNC },
 	[TWCTL_HOOK_SCHEDULE] = { .name = TWCTL_SCHEDULE_FUNC },
 	[TWCTL_HOOK_KILL] = { .name = "inet_twsk_kill" },
+	[TWCTL_HOOK_FREE] = { .name = TWCTL_FREE_FUNC },
 	[TWCTL_HOOK_TIMER] = { .name = "tw_timer_handler" },
 };
 
@@ -844,6 +882,8 @@ static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 		twctl_tw_schedule_pre(regs);
 	else if (ip == twctl_hooks[TWCTL_HOOK_KILL].ip)
 		twctl_tw_kill_pre(regs);
+	else if (ip == twctl_hooks[TWCTL_HOOK_FREE].ip)
+		twctl_tw_free_pre(regs);
 	else if (ip == twctl_hooks[TWCTL_HOOK_TIMER].ip)
 		twctl_tw_timer_pre(regs);
 	else if (ip == twctl_redirect_hook.ip)

@@ -26,6 +26,7 @@ enum twctl_st_event {
 	TWCTL_ST_REARM,		/* re-armed as TIME_WAIT */
 	TWCTL_ST_HANDED_OVER,	/* the full socket's close seen as its TIME_WAIT */
 	TWCTL_ST_EXPIRED,	/* ended by its timer */
+	TWCTL_ST_FREED,		/* freed (tcp_twsk_destructor()) */
 };
 
 #define TWCTL_ST_SLOTS 3

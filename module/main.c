@@ -32,9 +32,12 @@ static int __init twctl_init(void)
 	err = twctl_genl_init();
 	if (err)
 		goto err_sysfs;
-	err = twctl_hooks_init();
+	err = twctl_twrec_init();
 	if (err)
 		goto err_genl;
+	err = twctl_hooks_init();
+	if (err)
+		goto err_twrec;
 	err = twctl_selftest();
 	if (err)
 		goto err_hooks;
@@ -44,8 +47,9 @@ static int __init twctl_init(void)
 
 err_hooks:
 	twctl_hooks_exit();
-err_genl:
+err_twrec:
 	twctl_twrec_exit();
+err_genl:
 	twctl_genl_exit();
 err_sysfs:
 	twctl_sysfs_exit();

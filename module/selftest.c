@@ -20,9 +20,9 @@
  *
  * The hooks give these two TIME_WAITs a test length instead of 60 s and
  * keep them out of the namespace's counters and events; each must show
- * every hook on its path and end by its timer within the wait below. On a
- * failure the module refuses to load with one line saying what did not
- * happen.
+ * every hook on its path, end by its timer within the wait below and be
+ * freed. On a failure the module refuses to load with one line saying
+ * what did not happen.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -70,6 +70,8 @@ static const char *twctl_st_why(unsigned long missing, bool direct)
 		return direct ?
 		       "a TIME_WAIT entered directly did not end at the test length" :
 		       "a TIME_WAIT reached through FIN_WAIT2 did not end at the test length";
+	if (missing & BIT(TWCTL_ST_FREED))
+		return "a TIME_WAIT that ended was not freed through " TWCTL_FREE_FUNC "()";
 	return "unknown";
 }
 
@@ -188,7 +190,8 @@ static int twctl_st_run(struct socket *l, struct sockaddr_in *srv)
 	if (err)
 		goto out;
 	twctl_st_release(&c);
-	err = twctl_st_wait(TWCTL_ST_DIRECT, BIT(TWCTL_ST_EXPIRED), "direct close");
+	err = twctl_st_wait(TWCTL_ST_DIRECT, BIT(TWCTL_ST_EXPIRED) |
+			    BIT(TWCTL_ST_FREED), "direct close");
 	if (err)
 		goto out;
 	twctl_hooks_selftest_watch(TWCTL_ST_DIRECT, 0);	/* its port is free again */
@@ -213,7 +216,8 @@ static int twctl_st_run(struct socket *l, struct sockaddr_in *srv)
 	if (err)
 		goto out;
 	twctl_st_release(&s);
-	err = twctl_st_wait(TWCTL_ST_FW2, BIT(TWCTL_ST_REARM) | BIT(TWCTL_ST_EXPIRED),
+	err = twctl_st_wait(TWCTL_ST_FW2, BIT(TWCTL_ST_REARM) |
+			    BIT(TWCTL_ST_EXPIRED) | BIT(TWCTL_ST_FREED),
 			    "close through FIN_WAIT2");
 out:
 	twctl_st_release(&s);

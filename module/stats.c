@@ -41,6 +41,8 @@ const struct twctl_stat_desc twctl_stat_desc[TWCTL_STAT_MAX] = {
 		"tw_rto_floored", TWCTL_A_STATS_TW_RTO_FLOORED },
 	[TWCTL_STAT_TW_RECORD_FAILED] = {
 		"tw_record_failed", TWCTL_A_STATS_TW_RECORD_FAILED },
+	[TWCTL_STAT_TW_RECORD_CAPPED] = {
+		"tw_record_capped", TWCTL_A_STATS_TW_RECORD_CAPPED },
 };
 
 /* include/net/tcp_states.h numbers, without pulling in the networking core */

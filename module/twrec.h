@@ -4,15 +4,30 @@
 
 #include <linux/types.h>
 
+struct net;
+
 /* A length record: the TIME_WAIT length decided for one timewait socket. */
 struct twctl_twrec;
 
+/*
+ * What tells a timewait socket from a later one at the same address
+ * (twrec.c says why these).
+ */
+struct twctl_twrec_id {
+	const struct net *net;	/* compared, never dereferenced */
+	u32 ports;		/* skc_portpair, only compared */
+	u32 snd_nxt;		/* tw_snd_nxt */
+};
+
 extern const size_t twctl_twrec_size;
 
-int twctl_twrec_add(const void *tw, unsigned long len, u8 class);
-bool twctl_twrec_get(const void *tw, unsigned long *len, u8 *class);
+int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
+		    unsigned long len, u8 class);
+bool twctl_twrec_get(const void *tw, const struct twctl_twrec_id *id,
+		     unsigned long *len, u8 *class);
 void twctl_twrec_del(const void *tw);
 long twctl_twrec_count(void);
+int twctl_twrec_init(void);
 void twctl_twrec_exit(void);
 
 #endif /* _TWCTL_TWREC_H */

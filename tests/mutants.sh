@@ -2,9 +2,10 @@
 # make mutants: does the suite catch real bugs? Each mutant is the module
 # with one deliberate bug (a small substitution in a copy of the sources);
 # it is built for Debian's 6.1 kernel and every VM suite runs against it
-# (one boot), plus the KUnit suites when the mutant is in policy code and
-# the debug kernel is built. A mutant that no check fails "survives": the
-# script lists which checks caught each one and fails when any survives.
+# (one boot), plus the KUnit suites when the mutant is in code they test
+# (policy.c, twrec.c) and the debug kernel is built. A mutant that no check
+# fails "survives": the script lists which checks caught each one and fails
+# when any survives.
 #
 #   tests/mutants.sh [NAME ...]     (default: all)
 set -uo pipefail
@@ -21,6 +22,9 @@ mutants=(
 "rearm-keeps-60s@module/hooks.c@if (is_tw && (int)regs->si == TCP_TIMEWAIT_LEN@if (is_tw && !rearm && (int)regs->si == TCP_TIMEWAIT_LEN"
 "expiry-counted-twice@module/hooks.c@		twctl_pn_stat_inc(pn, cause);@		twctl_pn_stat_inc(pn, cause);\n		if (cause == TWCTL_STAT_TW_EXPIRED)\n			twctl_pn_stat_inc(pn, cause);"
 "reuse-granted-in-off@module/policy.c@bool allowed = p->reuse == TWCTL_REUSE_ALWAYS ||@bool allowed = p->reuse == TWCTL_REUSE_ALWAYS || p->reuse == TWCTL_REUSE_OFF ||"
+"record-kept-when-freed@module/hooks.c@	twctl_twrec_del(tw);@	(void)tw;"
+"record-cap-ignored@module/twrec.c@twctl_twrec_reserve(&twctl_twrec_n, READ_ONCE(max_tw_records))@twctl_twrec_reserve(&twctl_twrec_n, LONG_MAX)"
+"record-identity-ignored@module/twrec.c@if (r && twctl_twrec_id_eq(&r->id, id)) {@if (r) {"
 )
 
 want=" $* "
@@ -50,7 +54,8 @@ PY
 		$(ls tests/vm/test_*.py | grep -v -E 'test_(fuzz|stress|faults)\.py' | sed 's/$/=300/') 2>&1)
 	caught=$(printf '%s\n' "$out" | grep '^not ok - ')
 	kd=$(tests/kernel/debug-kernel.sh --print-dir 2>/dev/null)
-	if [[ $file == module/policy.c ]] && [ -f "$kd/.twctl-complete" ]; then
+	if [[ $file == module/policy.c || $file == module/twrec.c ]] &&
+		[ -f "$kd/.twctl-complete" ]; then
 		mk=$repo/build/mutant-kunit
 		rm -rf "$mk" && mkdir -p "$mk"
 		cp tests/kunit/Kbuild tests/kunit/*.c "$mk/" && cp -r "$src/module" "$mk/"

@@ -126,6 +126,8 @@ static const struct field stats_fields[] = {
 		"bytes per length record"),
 	COUNTER("tw_record_failed", TWCTL_A_STATS_TW_RECORD_FAILED,
 		"length records not allocated (no memory)"),
+	COUNTER("tw_record_capped", TWCTL_A_STATS_TW_RECORD_CAPPED,
+		"length records refused: max_tw_records alive"),
 	COUNTER("hooks_missed", TWCTL_A_STATS_HOOKS_MISSED,
 		"hook runs skipped (module-wide)"),
 	COUNTER("netns_count", TWCTL_A_STATS_NETNS_COUNT,

@@ -3,10 +3,13 @@ TIME_WAIT lengths (IPv4, IPv6, v4-mapped); a netem delay moves a veth peer
 from local to remote; the RTO floor lengthens a TIME_WAIT on a slow path; a
 retransmitted FIN re-arms with the length of the first arming; the knobs
 through sysfs, netlink (the tool) and their refusals; length records come
-and go with their sockets, also across an unload."""
+and go with their sockets (also when a connect() takes a TIME_WAIT over,
+and across an unload); over max_tw_records, TIME_WAITs get no record, are
+counted and take their class from their addresses."""
 import ctypes
 import json
 import math
+import os
 import socket
 import struct
 import subprocess
@@ -229,12 +232,121 @@ r = stats(p.cl)["tw_records"]
 ok(r == 0, "no length record left once the sockets are gone", f"{r}")
 
 
+def wait_no_tw(ns, secs):
+    """Wait up to secs for ns to have no TIME_WAIT; what is left."""
+    end, left = time.monotonic() + secs, "?"
+    while time.monotonic() < end:
+        with ns:
+            left = sh("ss -Htan state time-wait state fin-wait-2").stdout.strip()
+        if not left:
+            break
+        time.sleep(0.1)
+    return left
+
+
+def records_now(want, secs=2.0):
+    """tw_records, polled up to secs until it is want."""
+    end = time.monotonic() + secs
+    n = stats(p.cl)["tw_records"]
+    while n != want and time.monotonic() < end:
+        time.sleep(0.05)
+        n = stats(p.cl)["tw_records"]
+    return n
+
+
+# --- a record goes with its socket, also when a connect() takes it over --------
+# Records are freed where the timewait socket is (tcp_twsk_destructor()),
+# whatever ends it: here a connect() from the same bound port takes the
+# TIME_WAIT over (reuse always; a bound port is not held to the delay).
+setpol(p.cl, rto_floor=1, reuse="always")
+srv = listener(p.sv, SERVER4, socket.AF_INET)
+b = stats(p.cl)
+seen = []
+for i in range(2):
+    with p.cl:
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind((CLIENT4, 45100))
+    c.connect(srv.getsockname()[:2])
+    conn, _ = srv.accept()
+    seen.append(records_now(0))         # the first TIME_WAIT was taken over
+    c.close()
+    conn.settimeout(10)
+    conn.recv(1)
+    conn.close()
+    seen.append(records_now(1))
+d = delta(b, stats(p.cl), "tw_reused", "reuse_granted")
+ok(seen == [0, 1, 0, 1] and d == {"tw_reused": 1, "reuse_granted": 1},
+   "a record comes with each TIME_WAIT and goes when a connect() takes it over",
+   f"records {seen}, {d}")
+srv.close()
+setpol(p.cl, reuse="inherit")
+left = wait_no_tw(p.cl, 4.0 + late_bound(4.0))
+n = records_now(0)
+ok(left == "" and n == 0, "its TIME_WAIT ended by its timer: no record left", f"{n} {left}")
+
+# --- the cap: max_tw_records ----------------------------------------------------
+# Over the cap a TIME_WAIT gets no record, is counted in tw_record_capped,
+# and its class comes from its addresses: remote for a veth peer, whatever
+# its RTT. Local TIME_WAIT 8 s (the two recorded ones outlive the four
+# closes, also on the slow debug kernel), remote 12 s.
+PARAM = "/sys/module/twctl/parameters/max_tw_records"
+
+
+def cap_write(v):
+    fd = os.open(PARAM, os.O_WRONLY)
+    try:
+        os.write(fd, v.encode())
+        return 0
+    except OSError as e:
+        return e.errno
+    finally:
+        os.close(fd)
+
+
+def cap_read():
+    with open(PARAM) as f:
+        return f.read().strip()
+
+
+ok(cap_read() == "262144", "max_tw_records defaults to 262144", cap_read())
+ok(cap_write("16777217") == EINVAL and cap_write("-1") == EINVAL and cap_read() == "262144",
+   "max_tw_records above 16777216 (or negative) refused, nothing changed", cap_read())
+setpol(p.cl, rto_floor=0, local_rtt_us=80000, msl_local_ms=4000, msl_remote_ms=6000)
+ok(cap_write("2") == 0 and cap_read() == "2", "max_tw_records set to 2 at run time")
+CAPPED = ("tw_record_capped", "tw_record_failed", "tw_class_local", "tw_class_remote")
+b = stats(p.cl)
+timers, rtts = [], []
+for _ in range(4):
+    c, s, rtt, _, _ = veth_close(p)
+    timers.append(timer_in(p.cl, c, s))
+    rtts.append(rtt)
+a = stats(p.cl)
+d = delta(b, a, *CAPPED)
+diag(f"cap 2: timers {timers}, rtts {rtts}, {d}, records {a['tw_records']}")
+ok(d == {"tw_record_capped": 2, "tw_record_failed": 0, "tw_class_local": 2,
+         "tw_class_remote": 2} and a["tw_records"] == 2,
+   "max_tw_records 2: two recorded (local), two refused and counted (remote)",
+   f"{d}, records {a['tw_records']}")
+ok(all(t is not None and 7.0 < t <= 8.0 for t in timers[:2]) and
+   all(t is not None and 11.0 < t <= 12.0 for t in timers[2:]) and max(rtts) < 0.080,
+   "the two over the cap: the address rule's remote length (12 s), not local (8 s)",
+   f"{timers}")
+ok(cap_write("262144") == 0, "max_tw_records back to 262144")
+left = wait_no_tw(p.cl, 12.0 + late_bound(12.0))
+n = records_now(0)
+ok(left == "" and n == 0, "records back to 0 once those TIME_WAITs ended", f"{n} {left}")
+
+
 class TwRec(ctypes.Structure):
     """struct twctl_twrec (module/twrec.c), laid out by the C ABI as the
     module's compiler does: tw_record_bytes is its sizeof, the size of one
-    record (56 on x86_64)."""
-    _fields_ = [("node_next", ctypes.c_void_p), ("node_pprev", ctypes.c_void_p),
-                ("tw", ctypes.c_void_p), ("len", ctypes.c_ulong), ("cls", ctypes.c_uint8),
+    record (64 on x86_64)."""
+    _fields_ = [("node_next", ctypes.c_void_p),       # struct rhash_head
+                ("tw", ctypes.c_void_p),
+                ("net", ctypes.c_void_p), ("ports", ctypes.c_uint32),  # struct twctl_twrec_id
+                ("snd_nxt", ctypes.c_uint32),
+                ("len", ctypes.c_ulong), ("cls", ctypes.c_uint8),
                 ("rcu_next", ctypes.c_void_p), ("rcu_func", ctypes.c_void_p)]
 
 

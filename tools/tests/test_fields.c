@@ -53,7 +53,7 @@ static void test_table(void)
 	CHECK(field_find(&policy_table, "MSL") == NULL);
 	CHECK(field_find(&policy_table, "ms") == NULL);
 	CHECK_U64(field_count_rows(&policy_table), 8);
-	CHECK_U64(field_count_rows(&stats_table), 23);
+	CHECK_U64(field_count_rows(&stats_table), 24);
 	f = field_find(&policy_table, "msl-local");
 	CHECK(f && f->attr == TWCTL_A_POLICY_MSL_LOCAL_MS && f->min == 0 &&
 	      f->max == TWCTL_MSL_MAX_MS && f->def == 0 && f->zero);

@@ -172,6 +172,11 @@ enum twctl_stats_attr {
 	 * namespace that never goes away keeps it up (a leak).
 	 */
 	TWCTL_A_STATS_NETNS_COUNT,
+	/*
+	 * Length records refused because the module's max_tw_records were
+	 * alive: class from addresses only.
+	 */
+	TWCTL_A_STATS_TW_RECORD_CAPPED,
 
 	__TWCTL_A_STATS_MAX,
 	TWCTL_A_STATS_MAX = __TWCTL_A_STATS_MAX - 1
