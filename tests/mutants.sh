@@ -24,7 +24,7 @@ mutants=(
 "reuse-granted-in-off@module/policy.c@bool allowed = p->reuse == TWCTL_REUSE_ALWAYS ||@bool allowed = p->reuse == TWCTL_REUSE_ALWAYS || p->reuse == TWCTL_REUSE_OFF ||"
 "record-kept-when-freed@module/hooks.c@	twctl_twrec_del(tw);@	(void)tw;"
 "record-cap-ignored@module/twrec.c@twctl_twrec_reserve(&twctl_twrec_n, READ_ONCE(max_tw_records))@twctl_twrec_reserve(&twctl_twrec_n, LONG_MAX)"
-"record-identity-ignored@module/twrec.c@if (r && twctl_twrec_id_eq(&r->id, id)) {@if (r) {"
+"record-identity-ignored@module/twrec.c@if (r && twctl_twrec_id_eq(&r->id, id)) {@if (r && (twctl_twrec_id_eq(&r->id, id) || true)) {"
 )
 
 want=" $* "
