@@ -254,6 +254,11 @@ with rl:
     while not only_time_wait() and time.monotonic() < end:
         time.sleep(0.05)
     quiet = only_time_wait()
+    left = {}                           # TCP states in the netns, for the record
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(path) as f:
+            for line in list(f)[1:]:
+                left[line.split()[3]] = left.get(line.split()[3], 0) + 1
     gen, jq = transitions(), jiffies()
     try:
         got = read_events(lst3, timeout=0.5)
@@ -279,7 +284,8 @@ ok(quiet and not enobufs and gen - gen0 >= 3 * BUDGET and len(got) + dropped == 
    and seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
    and (not seqs or (seqs[0] >= 1 and seqs[-1] <= gen)),
    f"a burst of {gen - gen0} events: each delivered or counted in events_dropped",
-   f"all in TIME_WAIT {quiet}, ENOBUFS {enobufs}, delivered {len(got)}, dropped {dropped}, "
+   f"all in TIME_WAIT {quiet} (states {left}), ENOBUFS {enobufs}, delivered {len(got)}, "
+   f"dropped {dropped}, "
    f"seq {seqs[:1]}..{seqs[-1:]}")
 limit = BUDGET * ncpu * windows
 if gen - gen0 > limit or not os.path.exists("/proc/lockdep"):
