@@ -1,6 +1,10 @@
 """Generic netlink family: get/set through netlink and sysfs as two views of
 one state, strict validation with extack, atomic sets, permissions, netns
-scoping, and interoperation with the kernel's own YNL client (cli.py)."""
+scoping, and interoperation with the kernel's own YNL client (cli.py).
+
+Not on the debug kernel in make check (its time): test_fuzz sends thousands
+of well-formed and malformed messages through the same code there."""
+# not on kernels: debug
 import json
 import os
 import struct
