@@ -90,7 +90,11 @@ build_module() {
 	mkdir -p "$out"
 	cp -r "$repo/Kbuild" "$repo/module" "$out/"
 	sh "$repo/scripts/version.sh" >"$out/VERSION"
-	log=$(kmake "$kdir" "$out" W=1 C=2 CHECK="sparse -Wno-decl" \
+	# Test variants (TWCTL_TEST_*) are the same sources as the checked
+	# build: W=1, no second sparse pass.
+	local checks=(W=1 C=2 CHECK="sparse -Wno-decl")
+	[ -z "${TWCTL_TEST_MISHOOK:-}${TWCTL_TEST_TRACEPOINT_ONLY:-}" ] || checks=(W=1)
+	log=$(kmake "$kdir" "$out" "${checks[@]}" \
 		${TWCTL_TEST_MISHOOK:+TWCTL_TEST_MISHOOK=$TWCTL_TEST_MISHOOK} \
 		${TWCTL_TEST_TRACEPOINT_ONLY:+TWCTL_TEST_TRACEPOINT_ONLY=1} modules 2>&1) ||
 		{ printf '%s\n' "$log" | tail -n 40; return 1; }
