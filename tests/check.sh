@@ -90,7 +90,7 @@ fi
 if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	export TWCTL_TESTS_TRIXIE=${TWCTL_TESTS_TRIXIE:-test_smoke}
 	export TWCTL_TESTS_RT=${TWCTL_TESTS_RT:-test_smoke}
-	export TWCTL_TESTS_SID=${TWCTL_TESTS_SID:-test_smoke test_msl test_stats test_classes test_loadfail}
+	export TWCTL_TESTS_SID=${TWCTL_TESTS_SID:-test_smoke test_msl test_stats test_loadfail}
 fi
 export TWCTL_KERNELS="$kernels"	# tests/deps.sh sets up what they need
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
