@@ -87,10 +87,12 @@ build_module() {
 	out=$repo/build/$name
 	key=$(build_key "$kdir" Kbuild module/*.[ch] module/uapi/linux/*.h;
 	      echo "${TWCTL_TEST_MISHOOK:-} ${TWCTL_TEST_TRACEPOINT_ONLY:-}")
-	cached "$name" "$key" "$out" twctl.ko && return 0
+	# VERSION is what the tests compare the module's version with: write
+	# it for a cached build too (a fresh clone has no build/).
 	mkdir -p "$out"
-	cp -r "$repo/Kbuild" "$repo/module" "$out/"
 	sh "$repo/scripts/version.sh" >"$out/VERSION"
+	cached "$name" "$key" "$out" twctl.ko && return 0
+	cp -r "$repo/Kbuild" "$repo/module" "$out/"
 	# Test variants (TWCTL_TEST_*) are the same sources as the checked
 	# build: W=1, no second sparse pass.
 	local checks=(W=1 C=2 CHECK="sparse -Wno-decl")
