@@ -367,6 +367,43 @@ static void twctl_tw_record(const struct twctl_skinfo *i,
 }
 
 /*
+ * What every arming of a TCP timewait socket starts with: its namespace's
+ * state, or NULL when twctl leaves the timeout alone. A self-test socket
+ * (selftest.c) is noted as @e and, in TIME_WAIT proper, gets the test's
+ * length instead.
+ */
+static const struct twctl_snap *
+twctl_tw_arming(const struct inet_timewait_sock *tw, bool is_tw,
+		enum twctl_st_event e, unsigned long *timeo,
+		struct twctl_pernet **pn)
+{
+	int st = twctl_st_slot(twsk_net(tw), tw->tw_num);
+
+	if (unlikely(st >= 0)) {
+		twctl_st_note(st, e);
+		if (is_tw)
+			*timeo = twctl_st.timeo;
+		return NULL;
+	}
+	*pn = twctl_pernet(twsk_net(tw));
+	return twctl_pn_snap(*pn);
+}
+
+/*
+ * TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN, the first time and
+ * on every rearm: give it the policy's @len instead. FIN_WAIT2's timeout is
+ * the kernel's (tcp_fin_timeout). @kind is the tw_arm tracepoint's.
+ */
+static void twctl_tw_set_timeo(const struct inet_timewait_sock *tw, bool is_tw,
+			       unsigned long len, unsigned long *timeo, int kind)
+{
+	if (is_tw && (int)*timeo == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
+		*timeo = min_t(unsigned long, len, INT_MAX);
+	if (trace_tw_arm_enabled())
+		twctl_trace_tw(trace_tw_arm, tw, kind, jiffies_to_msecs((int)*timeo));
+}
+
+/*
  * A timewait socket's first arming, with its timeout at *@timeo, and the
  * full socket it is made from when the hook has it (@sk, else NULL: see
  * twctl_handover_find()).
@@ -382,20 +419,12 @@ static void twctl_tw_first_arm(struct inet_timewait_sock *tw,
 	unsigned long len;
 	bool exact;
 	u8 class;
-	int st;
 
 	if (!twctl_is_tcp(tw))
 		return;
 	info = twctl_handover_find(tw, sk, &buf);
-	st = twctl_st_slot(twsk_net(tw), tw->tw_num);
-	if (unlikely(st >= 0)) {
-		twctl_st_note(st, is_tw ? TWCTL_ST_FIRST_TW : TWCTL_ST_FIRST_FW2);
-		if (is_tw)
-			*timeo = twctl_st.timeo;
-		return;
-	}
-	pn = twctl_pernet(twsk_net(tw));
-	s = twctl_pn_snap(pn);
+	s = twctl_tw_arming(tw, is_tw, is_tw ? TWCTL_ST_FIRST_TW :
+				       TWCTL_ST_FIRST_FW2, timeo, &pn);
 	if (!s)
 		return;
 	if (info && s->records)
@@ -404,15 +433,13 @@ static void twctl_tw_first_arm(struct inet_timewait_sock *tw,
 	twctl_pn_stat_inc(pn, is_tw ? TWCTL_STAT_TW_CREATED :
 				      TWCTL_STAT_TW_CREATED_FW2);
 	twctl_pn_stat_inc(pn, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
-	/* TIME_WAIT proper is always armed with TCP_TIMEWAIT_LEN. */
-	if (is_tw && (int)*timeo == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
-		*timeo = min_t(unsigned long, len, INT_MAX);
-	if (trace_tw_arm_enabled())
-		twctl_trace_tw(trace_tw_arm, tw, is_tw ? 0 : 1,
-			       jiffies_to_msecs((int)*timeo));
+	twctl_tw_set_timeo(tw, is_tw, len, timeo, is_tw ? 0 : 1);
 }
 
-/* A re-arming of a timewait socket's timer, with its timeout at *@timeo. */
+/*
+ * A re-arming of a timewait socket's timer, with its timeout at *@timeo: it
+ * gets the same length as the first arming.
+ */
 static void twctl_tw_rearm(struct inet_timewait_sock *tw, unsigned long *timeo)
 {
 	bool is_tw = READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT;
@@ -420,20 +447,10 @@ static void twctl_tw_rearm(struct inet_timewait_sock *tw, unsigned long *timeo)
 	struct twctl_pernet *pn;
 	unsigned long len;
 	bool exact;
-	int st;
 
 	if (!twctl_is_tcp(tw))
 		return;
-	st = twctl_st_slot(twsk_net(tw), tw->tw_num);
-	if (unlikely(st >= 0)) {
-		if (is_tw) {
-			twctl_st_note(st, TWCTL_ST_REARM);
-			*timeo = twctl_st.timeo;
-		}
-		return;
-	}
-	pn = twctl_pernet(twsk_net(tw));
-	s = twctl_pn_snap(pn);
+	s = twctl_tw_arming(tw, is_tw, TWCTL_ST_REARM, timeo, &pn);
 	if (!s)
 		return;
 	len = twctl_tw_length(tw, s, &exact, NULL);
@@ -441,11 +458,7 @@ static void twctl_tw_rearm(struct inet_timewait_sock *tw, unsigned long *timeo)
 		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
 	else if (is_tw)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_REARMED);
-	/* A rearm gets the same length as the first arming. */
-	if (is_tw && (int)*timeo == TCP_TIMEWAIT_LEN && len != TCP_TIMEWAIT_LEN)
-		*timeo = min_t(unsigned long, len, INT_MAX);
-	if (trace_tw_arm_enabled())
-		twctl_trace_tw(trace_tw_arm, tw, 2, jiffies_to_msecs((int)*timeo));
+	twctl_tw_set_timeo(tw, is_tw, len, timeo, 2);
 }
 
 /*
