@@ -7,6 +7,8 @@
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 #include <net/genetlink.h>
 #include <net/netlink.h>
 
@@ -408,31 +410,108 @@ static int twctl_ev_fill(struct sk_buff *skb, const struct twctl_event *ev,
 }
 
 /*
- * Every event takes a sequence number, sent or not, so listeners see gaps.
- * Never blocks or sleeps; what cannot be sent is counted as dropped.
+ * Events are made in the hooks, with preemption off (an ftrace callback, a
+ * tracepoint probe), where nothing may sleep: on PREEMPT_RT that rules out
+ * allocating (the slab's locks sleep there) and netlink_broadcast() (its
+ * locks too), GFP_ATOMIC or not. So a hook only copies its event into a
+ * queue preallocated at load, under a raw spinlock (a real spinning lock on
+ * PREEMPT_RT as elsewhere), and a work item sends what is queued, from
+ * process context. A queued event holds a reference on its namespace: one
+ * with an event listener cannot be going away (the listening socket holds
+ * one too), so maybe_get_net() fails only where nobody listens.
+ *
+ * The queue holds TWCTL_EVQ_LEN events, module-wide: two seconds of one
+ * namespace's budget on one CPU. Every event takes its namespace's next
+ * sequence number when it is queued or dropped (under the queue's lock,
+ * so that the queue's order is the sequence's), and one that finds the
+ * queue full, or no memory to be sent in, is counted in events_dropped:
+ * listeners see the gap.
  */
+#define TWCTL_EVQ_LEN	2048
+
+struct twctl_evq_item {
+	struct net *net;
+	u64 seq;
+	struct twctl_event ev;
+};
+
+static struct {
+	raw_spinlock_t lock;
+	unsigned int head, len;		/* oldest item; items queued */
+	struct twctl_evq_item *item;	/* TWCTL_EVQ_LEN of them */
+	struct work_struct work;
+} twctl_evq = {
+	.lock = __RAW_SPIN_LOCK_UNLOCKED(twctl_evq.lock),
+};
+
+/* Any context but hardirq; never sleeps or allocates. */
 void twctl_event_send(struct net *net, const struct twctl_event *ev)
 {
-	u64 seq = atomic64_inc_return(&twctl_pernet(net)->ev_seq);
+	struct twctl_evq_item *it;
+	unsigned long flags;
+	u64 seq;
+
+	if (twctl_ev_take(net) && maybe_get_net(net)) {
+		raw_spin_lock_irqsave(&twctl_evq.lock, flags);
+		seq = atomic64_inc_return(&twctl_pernet(net)->ev_seq);
+		if (twctl_evq.len < TWCTL_EVQ_LEN) {
+			it = &twctl_evq.item[(twctl_evq.head + twctl_evq.len++) %
+					     TWCTL_EVQ_LEN];
+			it->net = net;
+			it->seq = seq;
+			it->ev = *ev;
+			raw_spin_unlock_irqrestore(&twctl_evq.lock, flags);
+			queue_work(system_wq, &twctl_evq.work);
+			return;
+		}
+		raw_spin_unlock_irqrestore(&twctl_evq.lock, flags);
+		put_net(net);	/* even the last reference: that only queues work */
+	} else {
+		atomic64_inc(&twctl_pernet(net)->ev_seq);
+	}
+	twctl_stat_inc(net, TWCTL_STAT_EVENTS_DROPPED);
+}
+
+static void twctl_event_multicast(const struct twctl_evq_item *it)
+{
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!twctl_ev_take(net))
-		goto drop;
-	skb = genlmsg_new(NLMSG_GOODSIZE / 16, GFP_ATOMIC);
+	skb = genlmsg_new(NLMSG_GOODSIZE / 16, GFP_KERNEL);
 	if (!skb)
 		goto drop;
 	hdr = genlmsg_put(skb, 0, 0, &twctl_genl_family, 0, TWCTL_CMD_EVENT);
-	if (!hdr || twctl_ev_fill(skb, ev, seq)) {
+	if (!hdr || twctl_ev_fill(skb, &it->ev, it->seq)) {
 		nlmsg_free(skb);
 		goto drop;
 	}
 	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(&twctl_genl_family, net, skb, 0, 0,
-				GFP_ATOMIC);
+	genlmsg_multicast_netns(&twctl_genl_family, it->net, skb, 0, 0,
+				GFP_KERNEL);
 	return;
 drop:
-	twctl_stat_inc(net, TWCTL_STAT_EVENTS_DROPPED);
+	twctl_stat_inc(it->net, TWCTL_STAT_EVENTS_DROPPED);
+}
+
+/* Send every queued event, oldest first. */
+static void twctl_evq_work(struct work_struct *work)
+{
+	struct twctl_evq_item it;
+
+	for (;;) {
+		raw_spin_lock_irq(&twctl_evq.lock);
+		if (!twctl_evq.len) {
+			raw_spin_unlock_irq(&twctl_evq.lock);
+			return;
+		}
+		it = twctl_evq.item[twctl_evq.head];
+		twctl_evq.head = (twctl_evq.head + 1) % TWCTL_EVQ_LEN;
+		twctl_evq.len--;
+		raw_spin_unlock_irq(&twctl_evq.lock);
+		twctl_event_multicast(&it);
+		put_net(it.net);
+		cond_resched();
+	}
 }
 
 static struct genl_family twctl_genl_family __ro_after_init = {
@@ -452,10 +531,24 @@ static struct genl_family twctl_genl_family __ro_after_init = {
 
 int twctl_genl_init(void)
 {
-	return genl_register_family(&twctl_genl_family);
+	int err;
+
+	twctl_evq.item = kvcalloc(TWCTL_EVQ_LEN, sizeof(*twctl_evq.item),
+				  GFP_KERNEL);
+	if (!twctl_evq.item)
+		return -ENOMEM;
+	INIT_WORK(&twctl_evq.work, twctl_evq_work);
+	err = genl_register_family(&twctl_genl_family);
+	if (err)
+		kvfree(twctl_evq.item);
+	return err;
 }
 
+/* After the hooks are gone: nothing queues any more. */
 void twctl_genl_exit(void)
 {
+	flush_work(&twctl_evq.work);
+	WARN_ON_ONCE(twctl_evq.len);
 	genl_unregister_family(&twctl_genl_family);
+	kvfree(twctl_evq.item);
 }

@@ -60,6 +60,8 @@
 #include <linux/rcupdate.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
 
 #include "compat.h"
 #include "twrec.h"
@@ -70,7 +72,10 @@ struct twctl_twrec {
 	struct twctl_twrec_id id;
 	unsigned long len;
 	u8 class;		/* enum twctl_peer_class */
-	struct rcu_head rcu;
+	union {
+		struct rcu_head rcu;		/* once out of the table */
+		struct twctl_twrec *next;	/* in the pool */
+	};
 };
 
 const size_t twctl_twrec_size = sizeof(struct twctl_twrec);
@@ -158,6 +163,92 @@ static void twctl_twrec_unlink(struct twctl_twrec *r)
 }
 
 /*
+ * Records are made in the hooks, with preemption off, where PREEMPT_RT
+ * allows no allocation at all (the slab's locks sleep there). So they come
+ * from a pool of TWCTL_TWREC_POOL records, taken under a raw spinlock and
+ * refilled by a work item, in process context, once half of it is used.
+ * Elsewhere an empty pool falls back to GFP_ATOMIC; on PREEMPT_RT a socket
+ * then gets no record (counted: tw_record_failed). Used records go back to
+ * the slab (kfree_rcu(), safe in any context), not to the pool.
+ *
+ * What remains on PREEMPT_RT: an insert into a table already full beyond
+ * its size (inserts outpacing the resize worker, which grows it at 75 %)
+ * makes lib/rhashtable.c allocate a bigger table GFP_ATOMIC itself.
+ */
+#define TWCTL_TWREC_POOL	1024
+
+static struct {
+	raw_spinlock_t lock;
+	struct twctl_twrec *free;
+	unsigned int n;
+	struct work_struct work;
+} twctl_twrec_pool = {
+	.lock = __RAW_SPIN_LOCK_UNLOCKED(twctl_twrec_pool.lock),
+};
+
+static void twctl_twrec_pool_put(struct twctl_twrec *r)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&twctl_twrec_pool.lock, flags);
+	r->next = twctl_twrec_pool.free;
+	twctl_twrec_pool.free = r;
+	twctl_twrec_pool.n++;
+	raw_spin_unlock_irqrestore(&twctl_twrec_pool.lock, flags);
+}
+
+static struct twctl_twrec *twctl_twrec_pool_get(void)
+{
+	struct twctl_twrec *r;
+	unsigned long flags;
+	bool low;
+
+	raw_spin_lock_irqsave(&twctl_twrec_pool.lock, flags);
+	r = twctl_twrec_pool.free;
+	if (r) {
+		twctl_twrec_pool.free = r->next;
+		twctl_twrec_pool.n--;
+	}
+	low = twctl_twrec_pool.n < TWCTL_TWREC_POOL / 2;
+	raw_spin_unlock_irqrestore(&twctl_twrec_pool.lock, flags);
+	if (low)
+		queue_work(system_wq, &twctl_twrec_pool.work);
+	if (!r && !IS_ENABLED(CONFIG_PREEMPT_RT))
+		r = kmalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
+	return r;
+}
+
+/* Fill the pool up, in process context: 0 or -ENOMEM. */
+static int twctl_twrec_pool_fill(void)
+{
+	struct twctl_twrec *r;
+
+	while (READ_ONCE(twctl_twrec_pool.n) < TWCTL_TWREC_POOL) {
+		r = kmalloc(sizeof(*r), GFP_KERNEL);
+		if (!r)
+			return -ENOMEM;
+		twctl_twrec_pool_put(r);
+	}
+	return 0;
+}
+
+static void twctl_twrec_pool_work(struct work_struct *work)
+{
+	twctl_twrec_pool_fill();
+}
+
+static void twctl_twrec_pool_free(void)
+{
+	struct twctl_twrec *r;
+
+	while ((r = twctl_twrec_pool.free)) {
+		twctl_twrec_pool.free = r->next;
+		kfree(r);
+	}
+	twctl_twrec_pool.n = 0;
+}
+
+/*
  * Record @len for @tw, the socket @id names, any context but hardirq (BH
  * off in the hooks): 0, -ENOSPC when max_tw_records are alive, another
  * error when there is no memory for it (or the table cannot grow now). A
@@ -173,7 +264,7 @@ int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 		return -EAGAIN;
 	if (!twctl_twrec_reserve(&twctl_twrec_n, READ_ONCE(max_tw_records)))
 		return -ENOSPC;
-	r = kmalloc(sizeof(*r), GFP_ATOMIC | __GFP_NOWARN);
+	r = twctl_twrec_pool_get();
 	if (!r) {
 		atomic_long_dec(&twctl_twrec_n);
 		return -ENOMEM;
@@ -206,7 +297,7 @@ int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 		/* @old went in the meantime: insert again */
 	}
 	rcu_read_unlock();
-	kfree(r);
+	twctl_twrec_pool_put(r);	/* never seen by another CPU */
 	atomic_long_dec(&twctl_twrec_n);
 	return err;
 }
@@ -260,7 +351,15 @@ long twctl_twrec_count(void)
 
 int twctl_twrec_init(void)
 {
-	return rhashtable_init(&twctl_twrec_tab, &twctl_twrec_params);
+	int err;
+
+	INIT_WORK(&twctl_twrec_pool.work, twctl_twrec_pool_work);
+	err = twctl_twrec_pool_fill();
+	if (!err)
+		err = rhashtable_init(&twctl_twrec_tab, &twctl_twrec_params);
+	if (err)
+		twctl_twrec_pool_free();
+	return err;
 }
 
 static void twctl_twrec_free(void *r, void *arg)
@@ -277,4 +376,6 @@ void twctl_twrec_exit(void)
 {
 	rhashtable_free_and_destroy(&twctl_twrec_tab, twctl_twrec_free, NULL);
 	atomic_long_set(&twctl_twrec_n, 0);
+	cancel_work_sync(&twctl_twrec_pool.work);
+	twctl_twrec_pool_free();
 }

@@ -79,7 +79,7 @@ exec 3>&1
 kernels=${TWCTL_KERNELS:-host 61 612 sid debug trixie}
 full=
 if [ "$kernels" = all ]; then
-	kernels="host 61 612 sid debug trixie rt"
+	kernels="host 61 612 sid debug trixie rt rtdebug"
 	full=1
 fi
 # Kernels that run the smoke suite only (tests/vm/test_smoke.py), and sid's,
@@ -90,6 +90,9 @@ fi
 if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	export TWCTL_TESTS_TRIXIE=${TWCTL_TESTS_TRIXIE:-test_smoke}
 	export TWCTL_TESTS_RT=${TWCTL_TESTS_RT:-test_smoke}
+	# the suites whose hooks allocate or send (records, events) where
+	# PREEMPT_RT forbids it unless done right (tests/kernel/rt.config)
+	export TWCTL_TESTS_RTDEBUG=${TWCTL_TESTS_RTDEBUG:-test_smoke test_events test_classes}
 	export TWCTL_TESTS_SID=${TWCTL_TESTS_SID:-test_smoke test_msl test_stats test_loadfail}
 fi
 export TWCTL_KERNELS="$kernels"	# tests/deps.sh sets up what they need
@@ -163,7 +166,7 @@ debian_kernel() {
 # lanes need balancing; a debug boot costs ~1 min, so none now: lane A runs
 # 6.1, 6.12 and sid in full, lane B the debug kernel and the smoke kernels.
 DEBUG_IN_LANE_A=" "
-LANE_B_KERNELS=" trixie rt "
+LANE_B_KERNELS=" trixie rt rtdebug "
 
 debug_build() {
 	local kdir
@@ -175,6 +178,20 @@ debug_build() {
 	check "test helper module builds on the debug kernel" build_blocker debug "$kdir" &&
 	check "mis-hooked test variant builds on the debug kernel" build_mishook debug "$kdir" &&
 	check "KUnit test module builds without warnings" build_kunit "$kdir"
+}
+
+# The RT debug kernel (opt-in: TWCTL_KERNELS=rtdebug, or all): the debug
+# kernel as PREEMPT_RT (tests/kernel/rt.config), its module, its suites.
+rtdebug_kernel() {
+	local kdir
+	check "RT debug kernel (PREEMPT_RT, DEBUG_ATOMIC_SLEEP, KASAN, lockdep) builds" \
+		env TWCTL_DEBUG_FLAVOUR=rt tests/kernel/debug-kernel.sh || return 1
+	kdir=$(TWCTL_DEBUG_FLAVOUR=rt tests/kernel/debug-kernel.sh --print-dir)
+	check "module builds without warnings at W=1 and C=2 (sparse) on the RT debug kernel" \
+		build_module rtdebug "$kdir" || return 1
+	check "test helper module builds on the RT debug kernel" build_blocker rtdebug "$kdir"
+	# shellcheck disable=SC2046
+	tap "" python3 tests/vm/suites.py --kmemleak rtdebug rtdebug $(suites_for rtdebug 900)
 }
 
 # debug_suites A|B: the debug kernel's suites of a lane, with their budgets.
@@ -247,6 +264,7 @@ lane_b() {
 		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
 				"$(release_kdir trixie "$KTRIXIE")" ;;
 		rt) phase "kernel $KRT" debian_kernel rt "$KRT" ;;
+		rtdebug) phase "kernel rtdebug" rtdebug_kernel ;;
 		esac
 	done
 	case " $kernels " in

@@ -20,6 +20,22 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 frag=$here/debug.config
+# TWCTL_DEBUG_FLAVOUR=rt: the same kernel as PREEMPT_RT (rt.config says why).
+flavour=${TWCTL_DEBUG_FLAVOUR:-}
+case "$flavour" in
+	""|rt) ;;
+	*) echo "debug-kernel: unknown TWCTL_DEBUG_FLAVOUR=$flavour" >&2; exit 2 ;;
+esac
+# The fragment Kconfig gets: debug.config, or for rt with its preemption
+# model and local version replaced by rt.config's.
+frag_text() {
+	if [ "$flavour" = rt ]; then
+		grep -v -E '^CONFIG_(PREEMPT|LOCALVERSION)=' "$frag"
+		cat "$here/rt.config"
+	else
+		cat "$frag"
+	fi
+}
 src_pkg=linux-source-6.12
 tarball=/usr/src/linux-source-6.12.tar.xz
 root=${TWCTL_CACHE:-/var/cache/twctl}/debug-kernel
@@ -95,7 +111,7 @@ src_ver=$(dpkg-query -W -f='${Version}' "$src_pkg" 2>/dev/null) || src_ver=
 if [ -z "$src_ver" ] || [ ! -f "$tarball" ]; then
 	die "$src_pkg is not installed ($tarball missing): run tests/deps.sh"
 fi
-key_hash=$( { cat "$frag"
+key_hash=$( { frag_text
 	      declare -f kconfig_step build_step
 	      gcc --version 2>/dev/null | head -n1; } | sha256sum)
 key=${src_ver//[^A-Za-z0-9.+-]/_}-${key_hash:0:12}
@@ -140,7 +156,7 @@ fi
 
 mkdir -p "$build"
 log=$build/twctl-build.log
-cp "$frag" "$build/twctl-debug.config"
+frag_text >"$build/twctl-debug.config"
 : >"$log"
 start=$SECONDS
 elapsed() { local s=$((SECONDS - start)); printf '%dm%02ds' $((s / 60)) $((s % 60)); }

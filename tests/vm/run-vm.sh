@@ -2,7 +2,7 @@
 # run-vm.sh [-t TIMEOUT] [-o OUTDIR] KERNEL SCRIPT [ARGS...]
 #
 # Boots KERNEL (a Debian ABI name such as 6.1.0-56-amd64 whose image is in the
-# cache, or "debug" for our debug kernel) in QEMU with the host's root shared
+# cache, or "debug" / "rtdebug" for our debug kernels) in QEMU with the host's root shared
 # read-only, runs SCRIPT (bash or python3, by extension) inside as root and
 # copies its output to stdout. Exit status: the script's, or 125 when the
 # guest did not finish (timeout, panic) or its kernel logged a splat; then the
@@ -26,13 +26,16 @@ shift $((OPTIND - 1))
 kernel=$1 script=$2
 shift 2
 
-if [ "$kernel" = debug ]; then
-	kdir=$("$repo/tests/kernel/debug-kernel.sh" --print-dir)
+debug=
+case $kernel in debug|rtdebug) debug=1 ;; esac
+if [ -n "$debug" ]; then
+	kdir=$(TWCTL_DEBUG_FLAVOUR=${kernel%debug} \
+		"$repo/tests/kernel/debug-kernel.sh" --print-dir)
 	image=$kdir/arch/x86/boot/bzImage
 	kver=$(cat "$kdir/include/config/kernel.release")
 	moddir=-
 	twmods=
-	ko=$repo/build/debug/twctl.ko
+	ko=$repo/build/$kernel/twctl.ko
 else
 	kver=$kernel
 	image=$(image_dir "$kver")/vmlinuz
@@ -67,7 +70,7 @@ script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 	echo "export TWCTL_KO=$(printf %q "$ko") TWCTL_TOOL=$(printf %q "$repo/tools/twctl")"
 	echo "export TWCTL_CACHE=$(printf %q "$TWCTL_CACHE")"
 	# the debug kernel (KASAN, lockdep) runs TCP ~10x slower than Debian's
-	[ "$kernel" != debug ] || echo "export TWCTL_SLOW=1"
+	[ -z "$debug" ] || echo "export TWCTL_SLOW=1"
 	# tests/mutants.sh: a deliberately broken module in place of the real one
 	[ -z "${TWCTL_KO_OVERRIDE:-}" ] || echo "export TWCTL_KO=$(printf %q "$TWCTL_KO_OVERRIDE")"
 	[ -z "${TWCTL_KUNIT_KO:-}" ] || echo "export TWCTL_KUNIT_KO=$(printf %q "$TWCTL_KUNIT_KO")"
@@ -125,7 +128,7 @@ fi
 # Guest memory: the debug kernel's kmemleak scans take time in proportion
 # to it (and are run between suites), so it gets half. TWCTL_VM_MEM (MiB)
 # overrides.
-mem=${TWCTL_VM_MEM:-$([ "$kernel" = debug ] && echo 1024 || echo 2048)}
+mem=${TWCTL_VM_MEM:-$([ -n "$debug" ] && echo 1024 || echo 2048)}
 
 # Under TCG a guest's vCPU is a host thread that can wait for the CPU while
 # the other lane of make check runs: the RCU stall and soft lockup
