@@ -11,7 +11,7 @@ import time
 
 import nl
 from nl import Genl, read_events
-from twtest import (HZ, Netns, active_close, diag, done, late_bound, load, loaded, ok, sh,
+from twtest import (HZ, Netns, jiffies, active_close, diag, done, late_bound, load, loaded, ok, sh,
                     stats, unload, sysfs_write)
 
 U = nl.uapi()
@@ -182,18 +182,6 @@ lst.close()
 BUDGET = 1000
 NPAIRS = 600
 SO_RCVBUFFORCE = 33
-
-
-def jiffies():
-    """The kernel's jiffies: /proc/schedstat (CONFIG_SCHEDSTATS, Debian's
-    kernels) or /proc/timer_list (our debug kernel has no schedstats)."""
-    for path, key in (("/proc/schedstat", "timestamp "), ("/proc/timer_list", "jiffies: ")):
-        if os.path.exists(path):
-            with open(path) as f:
-                for line in f:
-                    if line.startswith(key):
-                        return int(line.split()[1])
-    raise RuntimeError("no jiffies in /proc/schedstat or /proc/timer_list")
 
 
 def transitions():

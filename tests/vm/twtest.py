@@ -401,11 +401,28 @@ def listener(ns, addr, family):
     return s
 
 
-def churn_seq(client_ns, srv, n, caddr, family=socket.AF_INET, stop_on_error=True):
+def jiffies():
+    """The kernel's jiffies: /proc/schedstat (CONFIG_SCHEDSTATS, Debian's
+    kernels) or /proc/timer_list (our debug kernel has no schedstats)."""
+    for path, key in (("/proc/schedstat", "timestamp "), ("/proc/timer_list", "jiffies: ")):
+        if os.path.exists(path):
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+    raise RuntimeError("no jiffies in /proc/schedstat or /proc/timer_list")
+
+
+def churn_seq(client_ns, srv, n, caddr, family=socket.AF_INET, stop_on_error=True,
+              gap_jiffies=0):
     """n sequential connections from client_ns (bound to caddr, ephemeral
     port) to the listener srv; the client closes first. Returns (number that
     succeeded, list of errnos, smallest time from the end of a connection's
-    close to the start of the next connect() that got the same port)."""
+    close to the start of the next connect() that got the same port).
+    gap_jiffies: wait until the kernel's jiffies moved on that many from a
+    close before the next connect(). A TIME_WAIT's age is counted in jiffies,
+    and under TCG with the host busy the guest's tick can lag while it runs
+    on: a dozen connections then fit in one jiffy, all "0 ms" old."""
     done_ok, errs, last_close, min_gap = 0, [], {}, None
     dst = srv.getsockname()[:2]
     for _ in range(n):
@@ -434,6 +451,10 @@ def churn_seq(client_ns, srv, n, caddr, family=socket.AF_INET, stop_on_error=Tru
         conn.close()
         last_close[port] = time.monotonic()
         done_ok += 1
+        if gap_jiffies:
+            j = jiffies()
+            while jiffies() - j < gap_jiffies:
+                time.sleep(JIFFY)
     return done_ok, errs, min_gap
 
 
