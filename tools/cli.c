@@ -198,9 +198,18 @@ static int parse_pairs(struct cli *c, int argc, char *const argv[],
 	size_t i;
 	int a;
 
-	if (argc == 0)
-		return fail(err, len, "set: no knob given (knobs: %s)",
-			    policy_table.fields[0].name);
+	if (argc == 0) {
+		const struct field *f;
+		size_t at;
+
+		at = (size_t)snprintf(err, len, "set: no knob given (knobs:");
+		for (f = policy_table.fields; f->name && at < len; f++)
+			at += (size_t)snprintf(err + at, len - at, " %s",
+					       f->name);
+		if (at < len)
+			snprintf(err + at, len - at, ")");
+		return -1;
+	}
 	for (a = 0; a < argc; a += 2) {
 		const struct field *f = field_find(&policy_table, argv[a]);
 		struct setting *s = &c->set[c->nset];

@@ -56,7 +56,7 @@ bad "unknown option" -x show
 bad "needs NETNS" -n
 bad "unexpected argument" show now
 bad "unexpected argument" stats zero
-bad "no knob given" set
+bad "no knob given (knobs: msl reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor)$" set
 bad "needs a value" set msl
 bad "unknown knob" set tw 1
 bad "given twice" set msl 1 msl 2
