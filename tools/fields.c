@@ -242,10 +242,17 @@ static int enum_parse(const struct field *f, const char *s, uint64_t *v,
 			return 0;
 		}
 	}
+	/* off|on switches also take 0|1, as their sysfs files do. */
+	if (f->names == off_on_names && (!strcmp(s, "0") || !strcmp(s, "1"))) {
+		*v = s[0] == '1';
+		return 0;
+	}
 	snprintf(why, whylen, "not one of ");
 	for (i = 0; i < n; i++)
 		snprintf(why + strlen(why), whylen - strlen(why), "%s%s",
 			 i ? "|" : "", f->names[i]);
+	if (f->names == off_on_names)
+		snprintf(why + strlen(why), whylen - strlen(why), "|0|1");
 	return -1;
 }
 

@@ -172,6 +172,17 @@ ok(r.returncode == 1 and msl() == 4321 and sysfs_read("reuse") == "always",
 r = tw("set", "reuse", "inherit", "reuse-delay", "1s")
 ok(r.returncode == 0 and sysfs_read("reuse") == "inherit", "back to inherit", shown(r))
 
+# --- rto-floor: 0|1 as sysfs takes them, off|on as the tool prints them ----------
+bad = []
+for value, want_sysfs, want_json in [("1", "1", "on"), ("0", "0", "off"),
+                                     ("on", "1", "on"), ("off", "0", "off")]:
+    r = tw("set", "rto-floor", value)
+    j = show_json()
+    if (r.returncode != 0 or sysfs_read("rto_floor") != want_sysfs
+            or j.get("rto_floor") != want_json):
+        bad.append(f"{value}: {shown(r)}, sysfs {sysfs_read('rto_floor')}, json {j}")
+ok(not bad, "set rto-floor 1|0|on|off: sysfs 1/0, JSON \"on\"/\"off\"", "; ".join(bad))
+
 # --- namespaces: -n, ip netns exec ------------------------------------------------------
 a, b = Netns("twtool_a"), Netns("twtool_b")
 r = tw("-n", "twtool_a", "set", "msl", "1500")

@@ -137,6 +137,22 @@ static void test_enum(void)
 	CHECK_STR(buf, "inherit|off|loopback|always");
 	field_syntax(msl(), buf, sizeof(buf));
 	CHECK_STR(buf, "TIME");
+	/* An off|on switch takes 0|1 too, as its sysfs file does. */
+	f = field_find(&policy_table, "rto-floor");
+	CHECK(f && field_parse(f, "1", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 1);
+	CHECK(f && field_parse(f, "on", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 1);
+	CHECK(f && field_parse(f, "0", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 0);
+	CHECK(f && field_parse(f, "off", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 0);
+	CHECK(f && field_parse(f, "2", true, &v, m, sizeof(m)) < 0);
+	CHECK_STR(m, "bad value for rto-floor: \"2\": not one of off|on|0|1");
+	CHECK(f && field_parse(f, "01", true, &v, m, sizeof(m)) < 0);
+	/* Other enums do not take numbers. */
+	CHECK(field_parse(field_find(&policy_table, "reuse"), "1", true, &v, m,
+			  sizeof(m)) < 0);
 	/* A microsecond knob. */
 	CHECK(field_parse(&extra_fields[1], "1.5ms", true, &v, m,
 			  sizeof(m)) == 0);
