@@ -125,6 +125,24 @@ if not same:
 sys.exit(status)
 PY
 
+# The docs' examples of exit statuses are what the tool does: a value the
+# tool checks itself is its own usage error (exit 1, quoted as printed), and
+# an example of the kernel refusing such a value sets TWCTL_NO_CLIENT_CHECKS=1
+# (the kernel never sees it otherwise).
+err=$("$tools/twctl" set msl 700000ms 2>&1 >/dev/null | head -n 1)
+rc=${PIPESTATUS[0]}
+docs_ok=0
+[ "$rc" = 1 ] || { echo "# twctl set msl 700000ms: exit $rc, want 1"; docs_ok=1; }
+for doc in "$repo/README.md" "$tools/twctl.8"; do
+	tr '\n' ' ' <"$doc" | sed 's/`/ /g; s/  */ /g' | grep -qF -- "$err" ||
+		{ echo "# ${doc#"$repo"/} does not quote the tool's own refusal: $err"; docs_ok=1; }
+	out=$(awk -v last=-99 '/TWCTL_NO_CLIENT_CHECKS=1/ { last = NR }
+		/kernel refused msl 700000ms/ && NR - last > 3 { print NR ": " $0 }' "$doc")
+	[ -z "$out" ] ||
+		{ echo "# ${doc#"$repo"/} shows the kernel refusing 700000ms without TWCTL_NO_CLIENT_CHECKS=1: $out"; docs_ok=1; }
+done
+t "README and twctl.8: set msl 700000ms is the tool's own refusal (exit 1), as printed" $docs_ok
+
 # --- bash completion ---------------------------------------------------------
 mkdir -p "$tmp/netns"
 touch "$tmp/netns/web1" "$tmp/netns/db"
