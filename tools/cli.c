@@ -325,7 +325,8 @@ void cli_usage(FILE *out)
 	fputs("\nTIME: milliseconds, or a number with a unit: 500ms, 2s, 1.5s, "
 	      "1m, 1min.\n"
 	      "Exit status: 0 ok, 1 usage error, 2 kernel refused, "
-	      "3 module not loaded.\n"
+	      "3 module not loaded,\n"
+	      "4 output could not be written.\n"
 	      "See twctl(8).\n", out);
 }
 

@@ -486,6 +486,24 @@ static int run_batch(const struct cli *g)
 	return rc;
 }
 
+/*
+ * Every command's output goes to stdout: a failed write there (a full disk,
+ * a closed pipe) is said on stderr and is an exit status of its own, unless
+ * the command had already failed.
+ */
+static int flush_output(int rc)
+{
+	int err = fflush(stdout) ? errno : 0;
+
+	if (!err && !ferror(stdout))
+		return rc;
+	if (err)
+		msg("cannot write the output: %s", strerror(err));
+	else
+		msg("cannot write the output");
+	return rc ? rc : EXIT_OUTPUT;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx x = { .warned_version = TWCTL_TOOL_GENL_VERSION };
@@ -501,7 +519,7 @@ int main(int argc, char **argv)
 	}
 	if (c.help) {
 		cli_usage(stdout);
-		return fflush(stdout) ? EXIT_USAGE : 0;
+		return flush_output(0);
 	}
 	if (c.batch && !c.version) {
 		rc = run_batch(&c);
@@ -510,9 +528,5 @@ int main(int argc, char **argv)
 		rc = run(&x);
 		nl_close(&x.nl);
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		msg("write error: %s", strerror(errno));
-		return rc ? rc : EXIT_USAGE;
-	}
-	return rc;
+	return flush_output(rc);
 }

@@ -37,6 +37,15 @@ tw -h show
 [ $rc = 0 ] && cmp -s "$out" "$help"
 t "-h prints the same as --help" $?
 
+for args in --help -V "-j -V"; do
+	# shellcheck disable=SC2086	# split the options into words
+	"$tw" $args >/dev/full 2>"$err"
+	rc=$?
+	: >"$out"
+	[ $rc = 4 ] && has "$err" "^twctl: cannot write the output: No space left on device$"
+	t "twctl $args >/dev/full: exit 4, says it cannot write the output" $?
+done
+
 tw -V
 [ $rc = 0 ] && [ "$(head -n 1 "$out")" = "twctl $version (netlink v1)" ]
 t "-V names the tool version" $?
