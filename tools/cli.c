@@ -323,7 +323,8 @@ void cli_usage(FILE *out)
 	usage_commands(out);
 	usage_knobs(out);
 	fputs("\nTIME: milliseconds, or a number with a unit: 500ms, 2s, 1.5s, "
-	      "1m, 1min.\n"
+	      "1m, 1min, 0.1h\n"
+	      "(also usec, msec, sec, hr as tc and systemd write them).\n"
 	      "Exit status: 0 ok, 1 usage error, 2 kernel refused, "
 	      "3 module not loaded,\n"
 	      "4 output could not be written.\n"

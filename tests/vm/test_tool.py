@@ -117,12 +117,12 @@ ok(j.get("msl_ms") == 750 and j.get("time_wait_ms") == 1500,
 bad_units = []
 for value, want in [("500ms", 500), ("1.5s", 1500), ("1m", 60000), ("1min", 60000),
                     ("250", 250), ("10min", 600000), ("1", 1), ("0.25s", 250),
-                    ("3000us", 3)]:
+                    ("3000us", 3), ("2sec", 2000), ("250msec", 250), ("0.1h", 360000)]:
     r = tw("set", "msl", value)
     j = show_json()
     if r.returncode != 0 or msl() != want or j.get("msl_ms") != want:
         bad_units.append(f"{value}: {shown(r)}, sysfs {msl()}, json {j}")
-ok(not bad_units, "set msl with units: 500ms 1.5s 1m 1min 250 10min 1 0.25s 3000us",
+ok(not bad_units, "set msl with units: 500ms 1.5s 1m 1min 250 10min 1 0.25s 3000us 2sec 250msec 0.1h",
    "; ".join(bad_units))
 
 # --- bad values: exit 1 before anything is sent, nothing changes --------------------

@@ -74,7 +74,9 @@ bad "not a number" set msl abc
 bad "negative" set msl -5
 bad "number too large" set msl 99999999999999999999
 bad "not a whole number of milliseconds" set msl 1.5ms
-bad "unknown unit" set msl 2h
+bad "unknown unit \"d\" (use us, ms, s, m, min or h)" set msl 2d
+bad "\"2h\": out of range" set msl 2h
+bad "hexadecimal is not accepted" set msl 0x10
 bad "out of range (allowed 1..600000 ms)" set msl 700000
 bad "out of range" set msl 0
 bad 'cannot open network namespace "twctl-no-such-ns"' -n twctl-no-such-ns show
