@@ -34,6 +34,11 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_str_or_null(struct json *j, const char *key, const char *s);
 void json_null(struct json *j, const char *key);
 /* A JSON string literal (with quotes) of @s. */
+/*
+ * @s as a JSON string: quotes, backslashes and control characters
+ * escaped; bytes that are not well-formed UTF-8 each become \ufffd, so
+ * the output is always valid JSON (and lossy for such names).
+ */
 void json_write_string(FILE *out, const char *s);
 
 #endif /* TWCTL_JSON_H */
