@@ -60,6 +60,7 @@ tool:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
+	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
 	rm -rf build
 
 deps:
