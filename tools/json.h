@@ -11,6 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * The version of the JSON that show and stats print (key "schema_version",
+ * docs/twctl.schema.json): raised when a key changes meaning or type or
+ * goes away; added keys keep it.
+ */
+#define TWCTL_JSON_SCHEMA_VERSION	1
+
 #define JSON_MAX_DEPTH	8
 
 struct json {

@@ -193,6 +193,7 @@ static void print_nest(const struct ctx *x, const struct field_table *t,
 	}
 	json_init(&j, stdout, x->c->pretty);
 	json_open(&j, NULL);
+	json_u64(&j, "schema_version", TWCTL_JSON_SCHEMA_VERSION);
 	if (event)
 		json_str(&j, "event", event);
 	json_str_or_null(&j, "netns", x->c->netns);

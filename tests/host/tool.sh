@@ -114,7 +114,7 @@ if missing:
     print(f"# not in SYNOPSIS: {missing}")
     status = 1
 
-counters = re.findall(r'COUNTER\("(\w+)"', open(sys.argv[3]).read())
+counters = re.findall(r'(?:COUNTER|GAUGE)\("(\w+)"', open(sys.argv[3]).read())
 documented = man.get("STATISTICS", [])
 same = counters and sorted(counters) == sorted(documented)
 print(f"{'ok' if same else 'not ok'} - tool: twctl.8 STATISTICS describes every counter of fields.c")
@@ -142,6 +142,41 @@ for doc in "$repo/README.md" "$tools/twctl.8"; do
 		{ echo "# ${doc#"$repo"/} shows the kernel refusing 700000ms without TWCTL_NO_CLIENT_CHECKS=1: $out"; docs_ok=1; }
 done
 t "README and twctl.8: set msl 700000ms is the tool's own refusal (exit 1), as printed" $docs_ok
+
+# docs/twctl.schema.json is a valid JSON Schema and lists exactly the keys
+# of the tables in fields.c (tests/vm/test_tool.py validates real output).
+tap_run python3 - "$repo/docs/twctl.schema.json" "$tools/fields.c" <<'PY'
+import json
+import re
+import sys
+
+import jsonschema
+
+schema = json.load(open(sys.argv[1]))
+src = open(sys.argv[2]).read()
+try:
+    jsonschema.Draft202012Validator.check_schema(schema)
+    print("ok - tool: docs/twctl.schema.json is a valid JSON Schema (2020-12)")
+except jsonschema.SchemaError as e:
+    print(f"not ok - tool: docs/twctl.schema.json is a valid JSON Schema (2020-12)\n# {e}")
+policy = src[src.index("policy_fields[]"):src.index("stats_fields[]")]
+keys = re.findall(r'\.key = "(\w+)"', policy) + re.findall(r'\.derived_key = "(\w+)"', policy)
+keys += [k for pair in re.findall(r'CLASS_MSL\("[\w-]+", "(\w+)",\s*\w+, "(\w+)"', policy)
+         for k in pair]
+want_show = {"schema_version", "netns", *keys}
+want_stats = {"schema_version", "netns", "module", "closes", "transitions", "lifetime_ms",
+              *re.findall(r'COUNTER\("(\w+)"', src)}
+want_module = set(re.findall(r'GAUGE\("(\w+)"', src))
+d = schema["$defs"]
+got = (set(d["show"]["required"]), set(d["stats"]["required"]),
+       set(d["stats"]["properties"]["module"]["required"]))
+same = got == (want_show, want_stats, want_module) and \
+    set(d["show"]["properties"]) == want_show and set(d["stats"]["properties"]) == want_stats
+print(f"{'ok' if same else 'not ok'} - tool: the schema's keys are those of fields.c's tables")
+if not same:
+    print(f"# schema {got}\n# fields.c {(want_show, want_stats, want_module)}")
+sys.exit(0 if same else 1)
+PY
 
 # --- bash completion ---------------------------------------------------------
 mkdir -p "$tmp/netns"

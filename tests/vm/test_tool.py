@@ -91,7 +91,7 @@ ok(msl_keys(j) == {"netns": None, "msl_ms": 30000, "time_wait_ms": 60000}
    and j.get("reuse") == "inherit" and j.get("reuse_delay_ms") == 1000,
    "show -j: netns null, msl_ms 30000, time_wait_ms 60000", f"{j}")
 r = tw("-p", "show")
-ok(r.returncode == 0 and r.stdout.startswith("{\n    \"netns\": null,\n")
+ok(r.returncode == 0 and r.stdout.startswith("{\n    \"schema_version\": 1,\n    \"netns\": null,\n")
    and json.loads(r.stdout) == j, "show -p: pretty JSON, same content", shown(r))
 r = tw("-V")
 want = f"twctl {VERSION} (netlink v1)\nmodule {sysfs_read('version')} (netlink v1)\n"
@@ -243,7 +243,8 @@ except ValueError:
     j = None
 ok(r.returncode == 0 and isinstance(j, dict) and j.get("netns") is None
    and all(isinstance(v, int) for k, v in j.items()
-           if k not in ("netns", "closes", "transitions", "lifetime_ms")),
+           if k not in ("netns", "module", "closes", "transitions", "lifetime_ms"))
+   and all(isinstance(v, int) for v in j.get("module", {"": None}).values()),
    "stats -j: netns and integer counters", shown(r))
 r = tw("stats", "reset")
 ok(r.returncode == 0 and r.stdout == "" and r.stderr == "", "stats reset as root", shown(r))
@@ -361,8 +362,77 @@ ok(any(b["lt_ms"] == 512 for b in hist) and any(line.startswith("[256ms, 512ms) 
                                                 for line in bars),
    "stats: TIME_WAIT of 400 ms lands in [256ms, 512ms)", f"{sj}")
 ok(trans_text == {k: v for k, v in trans.items()}
-   and all(counters.get(k) == v for k, v in sj.items() if isinstance(v, int)),
+   and all(counters.get(k) == v for k, v in sj.items()
+           if isinstance(v, int) and k != "schema_version")
+   and all(counters.get(k) == v for k, v in sj.get("module", {"": None}).items()),
    "stats: text and JSON agree", f"text {trans_text} {counters}, json {sj}")
+
+# --- the JSON schema (docs/twctl.schema.json) against real output ---------------------------
+import copy  # noqa: E402
+import jsonschema  # noqa: E402  (python3-jsonschema, tests/deps.sh)
+
+SCHEMA = os.path.join(REPO or os.path.join(os.path.dirname(__file__), "..", ".."),
+                      "docs", "twctl.schema.json")
+with open(SCHEMA) as f:
+    schema = json.load(f)
+validator = jsonschema.Draft202012Validator(schema)
+
+
+def nulls(v, where=""):
+    """Paths of null values in v but a null netns: none when tool and module match."""
+    if isinstance(v, dict):
+        return [p for k, x in v.items() if not (where == "" and k == "netns")
+                for p in nulls(x, f"{where}/{k}")]
+    if isinstance(v, list):
+        return [p for i, x in enumerate(v) for p in nulls(x, f"{where}/{i}")]
+    return [where] if v is None else []
+
+
+r = tw("-n", "twtool_d", "set", "msl-local", "150ms", "rto-floor", "on")
+ok(r.returncode == 0, "schema: msl-local and rto-floor set in twtool_d", shown(r))
+outputs = {"stats -n twtool_d (after closes)": sj}
+for args in [("show",), ("stats",), ("-n", "twtool_d", "show"), ("-n", "twtool_d", "stats"),
+             ("-p", "show"), ("-p", "-n", "twtool_d", "stats")]:
+    r = tw(*args) if args[0] == "-p" else tw("-j", *args)
+    try:
+        outputs[" ".join(args)] = json.loads(r.stdout)
+    except ValueError:
+        outputs[" ".join(args)] = {"error": shown(r)}
+bad = []
+for name, out in outputs.items():
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in validator.iter_errors(out)]
+    if errors or nulls(out):
+        bad.append(f"{name}: {errors[:3]} nulls {nulls(out)}: {out}")
+ok(not bad, "JSON schema: show and stats (own and -n namespace, -p) validate, no nulls",
+   "; ".join(bad))
+dshow = outputs["-n twtool_d show"]
+ok(dshow.get("schema_version") == 1 and dshow.get("time_wait_local_ms") == 300
+   and dshow.get("time_wait_loopback_ms") == 400 == dshow.get("time_wait_remote_ms")
+   and dshow.get("rto_floor") == "on",
+   "show -j: time_wait_*_ms always there (unset classes: 2 x msl_ms)", f"{dshow}")
+dstats = outputs["-n twtool_d stats"]
+gauges = {"netns_count", "tw_records", "tw_record_bytes", "hooks_missed"}
+ok(set(dstats.get("module", {})) == gauges and not gauges & set(dstats)
+   and dstats["module"]["netns_count"] >= 2 and dstats["module"]["tw_record_bytes"] > 0,
+   "stats -j: module-wide gauges under \"module\", not among the namespace's counters",
+   f"{dstats}")
+# The schema can fail: real output with a key gone, or a type changed.
+broken = []
+for mutate in (lambda o: o.pop("time_wait_remote_ms"), lambda o: o.update(reuse=2),
+               lambda o: o.update(schema_version=0), lambda o: o.update(msl_ms="2s")):
+    o = copy.deepcopy(dshow)
+    mutate(o)
+    broken.append(validator.is_valid(o))
+for mutate in (lambda o: o["module"].pop("netns_count"), lambda o: o.update(hooks_missed=0),
+               lambda o: o["transitions"].append({"from": 4, "to": "CLOSE", "count": 1})):
+    o = copy.deepcopy(sj)
+    mutate(o)
+    broken.append(validator.is_valid(o))
+ok(broken and not any(broken), "JSON schema: rejects output with a key missing or of another type",
+   f"{broken}")
+r = tw("-n", "twtool_d", "set", "msl-local", "unset", "rto-floor", "off")
+
 r = tw("-n", "twtool_d", "stats", "reset")
 sj = json.loads(tw("-n", "twtool_d", "-j", "stats").stdout or "{}")
 ok(r.returncode == 0 and sj.get("transitions") == [] and sj.get("lifetime_ms") == []
