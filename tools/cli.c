@@ -43,6 +43,10 @@ static const struct command commands[] = {
 	  "zero the counters of the network namespace" },
 	{ "monitor", CMD_MONITOR, NULL, 0,
 	  "print the module's events as they happen" },
+	{ "metrics", CMD_METRICS, NULL, 0,
+	  "statistics in Prometheus text format" },
+	{ "metrics all", CMD_METRICS_ALL, NULL, 0,
+	  "the same for this and every named network namespace" },
 	{ "help", CMD_HELP, NULL, 0, "print this help" },
 };
 
@@ -265,6 +269,8 @@ int cli_parse(struct cli *c, int argc, char *const argv[], bool client_checks,
 	if (i < argc)
 		return fail(err, len, "%s: unexpected argument \"%s\"",
 			    c->cmd->name, argv[i]);
+	if (c->cmd->id == CMD_METRICS_ALL && c->netns)
+		return fail(err, len, "metrics all: not with -n (it reads every named namespace)");
 	return 0;
 }
 

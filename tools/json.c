@@ -15,7 +15,7 @@ void json_init(struct json *j, FILE *out, bool pretty)
  * The length of the well-formed UTF-8 sequence at @p (RFC 3629: no
  * overlong forms, no surrogates, nothing above U+10FFFF), or 0.
  */
-static int utf8_len(const unsigned char *p)
+int json_utf8_len(const unsigned char *p)
 {
 	unsigned char lo = 0x80, hi = 0xbf;
 	int n, i;
@@ -57,7 +57,7 @@ void json_write_string(FILE *out, const char *s)
 			 * well-formed sequence (a namespace name is any
 			 * bytes) becomes U+FFFD, the replacement character.
 			 */
-			n = utf8_len(p);
+			n = json_utf8_len(p);
 			if (!n) {
 				fputs("\\ufffd", out);
 				continue;

@@ -48,4 +48,10 @@ void json_null(struct json *j, const char *key);
  */
 void json_write_string(FILE *out, const char *s);
 
+/*
+ * The length of the well-formed UTF-8 sequence at @p (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+int json_utf8_len(const unsigned char *p);
+
 #endif /* TWCTL_JSON_H */

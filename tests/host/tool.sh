@@ -178,6 +178,16 @@ if not same:
 sys.exit(0 if same else 1)
 PY
 
+# twctl metrics: the unit test's sample (every family, two namespaces, a
+# label needing escapes) passes promtool's checks of the text format.
+if command -v promtool >/dev/null; then
+	out=$(TWCTL_METRICS_SAMPLE="$tmp/metrics.prom" "$tools/.obj-san/test_metrics" 2>&1 &&
+	      promtool check metrics <"$tmp/metrics.prom" 2>&1)
+	t "metrics: promtool check metrics accepts the Prometheus text output" $? "$out"
+else
+	t "metrics: promtool (Debian package prometheus) installed" 1
+fi
+
 # --- bash completion ---------------------------------------------------------
 mkdir -p "$tmp/netns"
 touch "$tmp/netns/web1" "$tmp/netns/db"
@@ -201,7 +211,7 @@ comp() {	# comp "WANT" WORDS...
 		comp_ok=1
 	fi
 }
-comp "show set stats monitor help" twctl ""
+comp "show set stats monitor metrics help" twctl ""
 comp "show set stats" twctl s
 comp "--netns" twctl --n
 comp "--pretty" twctl -j --p
@@ -215,8 +225,9 @@ comp "reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor" t
 comp "inherit off loopback always" twctl set reuse ""
 comp "loopback" twctl set msl 1s reuse lo
 comp "reset" twctl stats ""
+comp "all" twctl metrics ""
 comp "" twctl show ""
-t "bash completion: options, commands, netns names, knobs, stats reset" $comp_ok
+t "bash completion: options, commands, netns names, knobs, stats reset, metrics all" $comp_ok
 if command -v shellcheck >/dev/null; then
 	out=$(shellcheck -s bash "$tools/completion/twctl.bash" 2>&1 &&
 	      shellcheck -x "$tools/tests/smoke.sh" "$0" "$repo/tests/lib/tap.sh" 2>&1)

@@ -489,6 +489,112 @@ ok(r.returncode == 0 and msl() == 1100, "-b -: commands from stdin", shown(r))
 c.delete()
 os.unlink(policy)
 
+# --- metrics: Prometheus text, promtool, node_exporter's textfile collector -----------------
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import urllib.request  # noqa: E402
+
+m = Netns("twtool_m")
+r = tw("-n", "twtool_m", "set", "msl", "100ms")
+ok(r.returncode == 0, "metrics: msl 100ms in twtool_m", shown(r))
+with m:
+    for _ in range(3):
+        active_close()
+for _ in range(40):                     # until the three TIME_WAITs of 200 ms ended
+    sj = json.loads(tw("-n", "twtool_m", "-j", "stats").stdout or "{}")
+    if sj.get("tw_alive") == 0 and sum(b["count"] for b in sj.get("lifetime_ms", [])) >= 3:
+        break
+    time.sleep(0.1)
+ended = sum(b["count"] for b in sj.get("lifetime_ms", []))
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of Prometheus text."""
+    got = {}
+    for line in text.splitlines():
+        mm = re.match(r'^(\w+)(?:\{(.*)\})? (\S+)$', line)
+        if mm:
+            labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', mm.group(2) or ""))
+            got[(mm.group(1), labels)] = float(mm.group(3))
+    return got
+
+
+def promtool(text):
+    return subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                          capture_output=True, timeout=60)
+
+
+r = tw("-n", "twtool_m", "metrics")
+p = promtool(r.stdout)
+s = samples(r.stdout)
+ns_m = ("netns", "twtool_m")
+ok(r.returncode == 0 and p.returncode == 0
+   and s.get(("twctl_tw_created_total", frozenset([ns_m]))) == sj.get("tw_created")
+   and s.get(("twctl_tw_lifetime_seconds_count", frozenset([ns_m]))) == ended >= 3
+   and s.get(("twctl_tw_lifetime_seconds_bucket", frozenset([ns_m, ("le", "0.255")]))) == ended
+   and s.get(("twctl_tw_lifetime_seconds_bucket", frozenset([ns_m, ("le", "0.127")]))) == 0
+   and ("twctl_namespaces", frozenset()) in s,
+   "metrics -n twtool_m: promtool check metrics passes; counters, gauges and the "
+   "lifetime histogram (200 ms TIME_WAITs under le 0.255) as -j stats says",
+   shown(r)[:3000] + f" promtool {p.stdout} {p.stderr} json {sj}")
+r = tw("metrics", "all")
+p = promtool(r.stdout)
+s = samples(r.stdout)
+nss = {dict(k[1]).get("netns") for k in s if k[0] == "twctl_tw_created_total"}
+ok(r.returncode == 0 and p.returncode == 0 and {"-", "twtool_m"} <= nss
+   and r.stdout.count("# TYPE twctl_tw_created_total counter") == 1,
+   "metrics all: this and every named namespace in one exposition, promtool passes",
+   f"namespaces {nss}; " + shown(r)[-1500:] + f" promtool {p.stdout} {p.stderr}")
+r = tw("-n", "twtool_m", "metrics", "all")
+ok(r.returncode == 1 and "not with -n" in r.stderr, "metrics all refuses -n", shown(r))
+
+# node_exporter serves the file the shipped systemd unit writes.
+unit = os.path.join(REPO or os.path.join(os.path.dirname(__file__), "..", ".."),
+                    "tools", "systemd", "twctl-metrics.service")
+textdir = tempfile.mkdtemp(prefix="twctl-textfile")
+with open(unit) as f:
+    cmd = [line.split("=", 1)[1].strip() for line in f if line.startswith("ExecStart=")][0]
+cmd = cmd.replace("/var/lib/prometheus/node-exporter", textdir).replace("twctl ", TOOL + " ", 1)
+r = subprocess.run(["sh", "-c", cmd.split(" ", 2)[2].strip("'")], text=True,
+                   capture_output=True, timeout=60)
+ok(r.returncode == 0 and os.listdir(textdir) == ["twctl.prom"],
+   "the systemd unit's command writes twctl.prom into the textfile directory",
+   f"{cmd}: {shown(r)}, {os.listdir(textdir)}")
+exporter = shutil.which("prometheus-node-exporter")
+if not exporter:
+    ok(False, "prometheus-node-exporter installed (tests/deps.sh)")
+else:
+    port = 19100
+    ne = subprocess.Popen([exporter, f"--web.listen-address=127.0.0.1:{port}",
+                           "--collector.disable-defaults", "--collector.textfile",
+                           f"--collector.textfile.directory={textdir}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    body, why = "", ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and ne.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as u:
+                body = u.read().decode()
+            break
+        except OSError as e:        # not listening yet
+            why = str(e)
+            time.sleep(0.1)
+    ne.terminate()
+    try:
+        err = ne.communicate(timeout=10)[1].decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        ne.kill()
+        err = "did not end on SIGTERM"
+    s = samples(body)
+    ok(s.get(("twctl_tw_created_total", frozenset([ns_m]))) == sj.get("tw_created")
+       and s.get(("twctl_tw_lifetime_seconds_count", frozenset([ns_m]))) == ended
+       and s.get(("node_textfile_scrape_error", frozenset())) == 0,
+       "node_exporter's textfile collector serves the twctl series, no scrape error",
+       f"{why} {err[-800:]} " + "\n".join(line for line in body.splitlines()
+                                        if "twctl" in line or "textfile" in line)[:2500])
+shutil.rmtree(textdir)
+m.delete()
+
 # --- unloaded again ------------------------------------------------------------------------
 unload()
 r = tw("show")
