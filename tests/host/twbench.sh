@@ -132,11 +132,24 @@ t "--server-ports 4: connections spread over ports 6000-6003 ($ports)" $?
 unshare -n sh -c 'ip link set lo up; exec sleep 60' &
 nspid=$!
 pids+=("$nspid")
-sleep 0.3
+# Until unshare has made the namespace and lo is up in it (a fixed sleep
+# lost that race on a busy host).
+for _ in $(seq 100); do
+	[ "$(readlink "/proc/$nspid/ns/net")" != "$(readlink /proc/self/ns/net)" ] &&
+		nsenter --net="/proc/$nspid/ns/net" ip -o link show lo 2>/dev/null |
+		grep -q '[<,]UP[,>]' && break
+	sleep 0.1
+done
 "$bench" -j -n 20 --server-netns "/proc/$nspid/ns/net" --client-netns "/proc/$nspid/ns/net" \
 	>"$tmp/ns.json" 2>"$tmp/err"
 out=$(check "$tmp/ns.json" 'r["connections"] == 20' 2>&1)
-nsenter --net="/proc/$nspid/ns/net" ss -Htan state time-wait >"$tmp/ns.ss"
+# The server's FINs may still be on their way when twbench exits: wait
+# (up to 10 s) for the 20 client sockets to reach TIME_WAIT.
+for _ in $(seq 100); do
+	nsenter --net="/proc/$nspid/ns/net" ss -Htan state time-wait >"$tmp/ns.ss"
+	[ "$(wc -l <"$tmp/ns.ss")" = 20 ] && break
+	sleep 0.1
+done
 [ "$(wc -l <"$tmp/ns.ss")" = 20 ]
 t "--server-netns/--client-netns: the connections live in that netns" $? "$out $(cat "$tmp/err")"
 "$bench" -n 1 --server-netns /nonexistent >/dev/null 2>&1
