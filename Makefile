@@ -19,6 +19,19 @@ DKMS_SRC = $(DESTDIR)/usr/src/twctl-$(VERSION)
 
 all: module tool
 
+# The module needs the kernel's build tree (headers, Makefile, .config):
+# without it, say how to get one before make fails deep in kbuild.
+# `make tool` does not need it.
+define need_kdir
+	@test -f $(KDIR)/Makefile || { \
+	  echo "twctl: no kernel build tree in KDIR=$(KDIR)" >&2; \
+	  echo "twctl: install the headers of the running kernel:" \
+	       "apt-get install linux-headers-$$(uname -r)," >&2; \
+	  echo "twctl: or name another kernel's: make KDIR=/lib/modules/<version>/build" >&2; \
+	  echo "twctl: (make tool builds the control tool alone, without headers)" >&2; \
+	  exit 2; }
+endef
+
 help:
 	@echo "make            build twctl.ko for KDIR ($(KDIR)) and the tool"
 	@echo "make module     build twctl.ko only (KDIR=... for another kernel)"
@@ -38,6 +51,7 @@ help:
 	@echo "make print-version  the version of module, tool and dkms package"
 
 module:
+	$(need_kdir)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
 tool:
@@ -46,6 +60,7 @@ tool:
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null
 	@if [ -f tools/Makefile ]; then $(MAKE) -C tools clean; fi
+	@if [ -f bench/Makefile ]; then $(MAKE) -C bench clean; fi
 	rm -rf build
 
 deps:
@@ -78,6 +93,7 @@ style:
 	@bash -c 'repo=$(CURDIR); . tests/lib/kernels.sh; . tests/lib/build.sh; run_checkpatch && echo "checkpatch: clean"'
 
 sparse:
+	$(need_kdir)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 modules
 
 print-version:
@@ -91,6 +107,7 @@ uninstall: module-uninstall tool-uninstall
 # /lib/modules/KVER/updates. depmod runs here rather than in the kernel's
 # makefile, and only for a real install: a packager (DESTDIR) runs it later.
 module-install: module
+	$(need_kdir)
 	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=updates \
 		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) DEPMOD=true modules_install
 	$(if $(DESTDIR),,depmod -a $(KVER))

@@ -72,10 +72,10 @@ w("```sh\nmake bench                              # Debian 6.1 and 6.12, one VM 
   "bench/run.sh --icount --kernels \"61 612\" --reps 8 --conns 3000   # P1 as instructions (about 10 min per kernel)\n"
   "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png\n```\n")
 w("`bench/run.sh` installs `bpftrace` and `gnuplot-nox` with apt if missing, builds "
-  "`tools/twbench` and `tools/twctl`, exports the module sources of git HEAD and builds "
+  "`bench/twbench` and `tools/twctl`, exports the module sources of git HEAD and builds "
   "them for each kernel, boots the kernel in QEMU (`tests/vm/run-vm.sh`) and runs "
   "`bench/guest.py` inside; the raw results are `bench/results/<kernel>.json` "
-  "(every run, every time series). The load generator is `tools/twbench` "
+  "(every run, every time series). The load generator is `bench/twbench` "
   "(`twbench --help`; C11, pthreads, an epoll server, JSON output).\n")
 w("## Machine\n")
 w(f"- host: {HOST_CORES} cores ({HOST_CPU}), no KVM: every guest runs under QEMU TCG "

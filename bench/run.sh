@@ -70,7 +70,8 @@ rm -rf "$src"
 mkdir -p "$src"
 git archive HEAD Kbuild module scripts VERSION | tar -x -C "$src"
 commit=$(git rev-parse --short HEAD)
-make -s -C tools twctl twbench >/dev/null
+make -s -C tools twctl >/dev/null
+make -s -C bench twbench >/dev/null
 
 # The harness itself first (bench/test_bench_smoke.py, ~2 min on 6.1): every
 # part runs and gives well-formed results, or no figure is taken.
@@ -103,7 +104,7 @@ for sel in $kernels; do
 	tests/vm/run-vm.sh -t "$([ -n "$smoke" ] && echo 600 || echo 2700)" -o "$vm" "$k" \
 		bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
 		--ko-tponly "$src/build/$k-tponly/twctl.ko" \
-		--bench "$top/tools/twbench" --tool "$top/tools/twctl" \
+		--bench "$top/bench/twbench" --tool "$top/tools/twctl" \
 		${only:+--only "$only"} ${reps:+--reps "$reps"} ${conns:+--conns "$conns"} --out /tmp/twctl-out/bench.json || rc=$?
 	t1=$(date +%s)
 	if [ $rc -ne 0 ] || [ ! -f "$vm/bench.json" ]; then

@@ -12,7 +12,7 @@ REPO = os.environ.get("TWCTL_REPO", "")
 OUT = "/tmp/bench-smoke.json"
 
 r = subprocess.run(["python3", f"{REPO}/bench/guest.py", "--smoke", "--ko", KO,
-                    "--bench", f"{REPO}/tools/twbench", "--tool", TOOL, "--out", OUT],
+                    "--bench", f"{REPO}/bench/twbench", "--tool", TOOL, "--out", OUT],
                    capture_output=True, text=True, timeout=600)
 for line in r.stderr.splitlines()[-40:]:
     diag(line.lstrip("# "))

@@ -43,6 +43,10 @@ static const struct command commands[] = {
 	  "zero the counters of the network namespace" },
 	{ "monitor", CMD_MONITOR, NULL, 0,
 	  "print the module's events as they happen" },
+	{ "metrics", CMD_METRICS, NULL, 0,
+	  "statistics in Prometheus text format" },
+	{ "metrics all", CMD_METRICS_ALL, NULL, 0,
+	  "the same for this and every named network namespace" },
 	{ "help", CMD_HELP, NULL, 0, "print this help" },
 };
 
@@ -198,9 +202,18 @@ static int parse_pairs(struct cli *c, int argc, char *const argv[],
 	size_t i;
 	int a;
 
-	if (argc == 0)
-		return fail(err, len, "set: no knob given (knobs: %s)",
-			    policy_table.fields[0].name);
+	if (argc == 0) {
+		const struct field *f;
+		size_t at;
+
+		at = (size_t)snprintf(err, len, "set: no knob given (knobs:");
+		for (f = policy_table.fields; f->name && at < len; f++)
+			at += (size_t)snprintf(err + at, len - at, " %s",
+					       f->name);
+		if (at < len)
+			snprintf(err + at, len - at, ")");
+		return -1;
+	}
 	for (a = 0; a < argc; a += 2) {
 		const struct field *f = field_find(&policy_table, argv[a]);
 		struct setting *s = &c->set[c->nset];
@@ -256,6 +269,8 @@ int cli_parse(struct cli *c, int argc, char *const argv[], bool client_checks,
 	if (i < argc)
 		return fail(err, len, "%s: unexpected argument \"%s\"",
 			    c->cmd->name, argv[i]);
+	if (c->cmd->id == CMD_METRICS_ALL && c->netns)
+		return fail(err, len, "metrics all: not with -n (it reads every named namespace)");
 	return 0;
 }
 
@@ -314,9 +329,11 @@ void cli_usage(FILE *out)
 	usage_commands(out);
 	usage_knobs(out);
 	fputs("\nTIME: milliseconds, or a number with a unit: 500ms, 2s, 1.5s, "
-	      "1m, 1min.\n"
+	      "1m, 1min, 0.1h\n"
+	      "(also usec, msec, sec, hr as tc and systemd write them).\n"
 	      "Exit status: 0 ok, 1 usage error, 2 kernel refused, "
-	      "3 module not loaded.\n"
+	      "3 module not loaded,\n"
+	      "4 output could not be written.\n"
 	      "See twctl(8).\n", out);
 }
 

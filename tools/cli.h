@@ -18,6 +18,7 @@
 #define EXIT_USAGE	1	/* bad command line or value */
 #define EXIT_REFUSED	2	/* the kernel refused, or talking to it failed */
 #define EXIT_NOT_LOADED	3	/* no generic netlink family "twctl" */
+#define EXIT_OUTPUT	4	/* writing the output failed (stdout) */
 
 enum cmd_id {
 	CMD_SHOW,
@@ -25,6 +26,8 @@ enum cmd_id {
 	CMD_STATS,
 	CMD_STATS_RESET,
 	CMD_MONITOR,
+	CMD_METRICS,
+	CMD_METRICS_ALL,
 	CMD_HELP,
 	CMD_NR
 };

@@ -23,7 +23,7 @@ static const char *const off_on_names[] = { "off", "on", NULL };
 	.type = &field_duration, .unit_us = US_PER_MS,			\
 	.min = 0, .max = TWCTL_MSL_MAX_MS, .def = 0, .zero = "unset",	\
 	.derived = "TIME_WAIT", .derived_key = _derived_key,		\
-	.derived_mul = 2, .help = _help }
+	.derived_mul = 2, .unset_uses = "msl", .help = _help }
 
 static const struct field policy_fields[] = {
 	{
@@ -83,6 +83,11 @@ static const struct field policy_fields[] = {
 	.name = _name, .key = _name, .attr = _attr, .width = 8,		\
 	.type = &field_counter, .help = _help }
 
+/* A gauge of the whole module: JSON puts it under "module". */
+#define GAUGE(_name, _attr, _help) {					\
+	.name = _name, .key = _name, .attr = _attr, .width = 8,		\
+	.type = &field_counter, .module_wide = true, .help = _help }
+
 static const struct field stats_fields[] = {
 	COUNTER("reuse_granted", TWCTL_A_STATS_REUSE_GRANTED,
 		"TIME_WAIT sockets taken over by a new connection"),
@@ -120,17 +125,17 @@ static const struct field stats_fields[] = {
 		"timewait sockets created for remote peers"),
 	COUNTER("tw_rto_floored", TWCTL_A_STATS_TW_RTO_FLOORED,
 		"TIME_WAIT lengths raised to the RTO floor"),
-	COUNTER("tw_records", TWCTL_A_STATS_TW_RECORDS,
+	GAUGE("tw_records", TWCTL_A_STATS_TW_RECORDS,
 		"length records alive (module-wide)"),
-	COUNTER("tw_record_bytes", TWCTL_A_STATS_TW_RECORD_BYTES,
+	GAUGE("tw_record_bytes", TWCTL_A_STATS_TW_RECORD_BYTES,
 		"bytes per length record"),
 	COUNTER("tw_record_failed", TWCTL_A_STATS_TW_RECORD_FAILED,
 		"length records not allocated (no memory)"),
 	COUNTER("tw_record_capped", TWCTL_A_STATS_TW_RECORD_CAPPED,
 		"length records refused: max_tw_records alive"),
-	COUNTER("hooks_missed", TWCTL_A_STATS_HOOKS_MISSED,
+	GAUGE("hooks_missed", TWCTL_A_STATS_HOOKS_MISSED,
 		"hook runs skipped (module-wide)"),
-	COUNTER("netns_count", TWCTL_A_STATS_NETNS_COUNT,
+	GAUGE("netns_count", TWCTL_A_STATS_NETNS_COUNT,
 		"network namespaces with twctl state (module-wide)"),
 	{ .name = NULL }
 };
@@ -242,10 +247,17 @@ static int enum_parse(const struct field *f, const char *s, uint64_t *v,
 			return 0;
 		}
 	}
+	/* off|on switches also take 0|1, as their sysfs files do. */
+	if (f->names == off_on_names && (!strcmp(s, "0") || !strcmp(s, "1"))) {
+		*v = s[0] == '1';
+		return 0;
+	}
 	snprintf(why, whylen, "not one of ");
 	for (i = 0; i < n; i++)
 		snprintf(why + strlen(why), whylen - strlen(why), "%s%s",
 			 i ? "|" : "", f->names[i]);
+	if (f->names == off_on_names)
+		snprintf(why + strlen(why), whylen - strlen(why), "|0|1");
 	return -1;
 }
 
@@ -261,10 +273,16 @@ static void enum_format(const struct field *f, uint64_t v, char *buf,
 static void enum_json(struct json *j, const char *key, const struct field *f,
 		      uint64_t v)
 {
-	if (v < enum_count(f))
+	char unknown[32];
+
+	if (v < enum_count(f)) {
 		json_str(j, key, f->names[v]);
-	else
-		json_u64(j, key, v);
+		return;
+	}
+	/* Always a string in JSON: a value of a newer module. */
+	snprintf(unknown, sizeof(unknown), "unknown_%llu",
+		 (unsigned long long)v);
+	json_str(j, key, unknown);
 }
 
 static void enum_range(const struct field *f, uint64_t min, uint64_t max,
@@ -528,24 +546,72 @@ void fields_print_text(FILE *out, const struct field_table *t,
 		print_line(out, t, &vals->e[i], width);
 }
 
+/* The value of @f in @vals, or NULL when the reply did not carry it. */
+static const struct field_val *val_of(const struct field_vals *vals,
+				      const struct field *f)
+{
+	size_t i;
+
+	for (i = 0; f && i < vals->n; i++)
+		if (vals->e[i].f == f)
+			return &vals->e[i];
+	return NULL;
+}
+
+/* @f's derived key: 2 x its value, or 2 x the value it falls back to. */
+static void derived_json(struct json *j, const struct field_table *t,
+			 const struct field_vals *vals, const struct field *f,
+			 const struct field_val *e)
+{
+	if (e && !e->v && f->zero && f->unset_uses)
+		e = val_of(vals, field_find(t, f->unset_uses));
+	if (e)
+		json_u64(j, f->derived_key, e->v * f->derived_mul);
+	else
+		json_null(j, f->derived_key);
+}
+
 void fields_print_json(struct json *j, const struct field_table *t,
 		       const struct field_vals *vals)
 {
+	const struct field *f;
 	char key[64];
 	size_t i;
 
-	for (i = 0; i < vals->n; i++) {
-		const struct field_val *e = &vals->e[i];
-		const struct field *f = e->f;
+	for (f = t->fields; f->name; f++) {
+		const struct field_val *e = val_of(vals, f);
 
-		if (!f) {
-			val_name(t, e, key, sizeof(key));
-			json_u64(j, key, e->v);
+		if (f->module_wide)
 			continue;
-		}
-		f->type->json(j, f->key, f, e->v);
-		if (f->derived_key && (e->v || !f->zero))
-			json_u64(j, f->derived_key, e->v * f->derived_mul);
+		if (e)
+			f->type->json(j, f->key, f, e->v);
+		else
+			json_null(j, f->key);
+		if (f->derived_key)
+			derived_json(j, t, vals, f, e);
+	}
+	for (i = 0; i < vals->n; i++) {
+		if (vals->e[i].f)
+			continue;
+		val_name(t, &vals->e[i], key, sizeof(key));
+		json_u64(j, key, vals->e[i].v);
+	}
+}
+
+void fields_print_module_json(struct json *j, const struct field_table *t,
+			      const struct field_vals *vals)
+{
+	const struct field *f;
+
+	for (f = t->fields; f->name; f++) {
+		const struct field_val *e = val_of(vals, f);
+
+		if (!f->module_wide)
+			continue;
+		if (e)
+			f->type->json(j, f->key, f, e->v);
+		else
+			json_null(j, f->key);
 	}
 }
 

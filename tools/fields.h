@@ -59,6 +59,10 @@ struct field {
 	const char *zero;		/* durations: the word for 0 ("unset") */
 	const char *derived, *derived_key;
 	unsigned int derived_mul;
+	/* 0 ("unset") means the value of this knob instead (its name). */
+	const char *unset_uses;
+	/* A gauge of the whole module, not of the namespace (JSON "module"). */
+	bool module_wide;
 	const char *help;
 };
 
@@ -122,9 +126,19 @@ int fields_parse_nest(const struct field_table *t, const struct nlattr *nest,
 /* One line per value: "msl 30000ms (TIME_WAIT 60s)", names aligned. */
 void fields_print_text(FILE *out, const struct field_table *t,
 		       const struct field_vals *vals);
-/* Members of the open JSON object: "msl_ms":30000,"time_wait_ms":60000. */
+/*
+ * Members of the open JSON object: "msl_ms":30000,"time_wait_ms":60000.
+ * Every known field of @t but the module-wide ones, in table order, each
+ * with its derived key (a class MSL that is unset derives from msl); a
+ * field the reply lacks (an older module) is null. Then unknown
+ * attributes, as numbers.
+ */
 void fields_print_json(struct json *j, const struct field_table *t,
 		       const struct field_vals *vals);
+
+/* The module-wide fields of @t as members of the open JSON object. */
+void fields_print_module_json(struct json *j, const struct field_table *t,
+			      const struct field_vals *vals);
 
 /*
  * The message for a refusal @e of a request carrying settings @s: names

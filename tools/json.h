@@ -11,6 +11,13 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * The version of the JSON that show and stats print (key "schema_version",
+ * docs/twctl.schema.json): raised when a key changes meaning or type or
+ * goes away; added keys keep it.
+ */
+#define TWCTL_JSON_SCHEMA_VERSION	1
+
 #define JSON_MAX_DEPTH	8
 
 struct json {
@@ -34,6 +41,17 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_str_or_null(struct json *j, const char *key, const char *s);
 void json_null(struct json *j, const char *key);
 /* A JSON string literal (with quotes) of @s. */
+/*
+ * @s as a JSON string: quotes, backslashes and control characters
+ * escaped; bytes that are not well-formed UTF-8 each become \ufffd, so
+ * the output is always valid JSON (and lossy for such names).
+ */
 void json_write_string(FILE *out, const char *s);
+
+/*
+ * The length of the well-formed UTF-8 sequence at @p (RFC 3629: no
+ * overlong forms, no surrogates, nothing above U+10FFFF), or 0.
+ */
+int json_utf8_len(const unsigned char *p);
 
 #endif /* TWCTL_JSON_H */

@@ -34,14 +34,18 @@ static void state_text(uint64_t state, char *buf, size_t len)
 		snprintf(buf, len, "%llu", (unsigned long long)state);
 }
 
+/* Always a string: a state this tool does not know is "unknown_N". */
 static void state_json(struct json *j, const char *key, uint64_t state)
 {
 	const char *name = tcp_state_name(state);
+	char unknown[32];
 
-	if (name)
-		json_str(j, key, name);
-	else
-		json_u64(j, key, state);
+	if (!name) {
+		snprintf(unknown, sizeof(unknown), "unknown_%llu",
+			 (unsigned long long)state);
+		name = unknown;
+	}
+	json_str(j, key, name);
 }
 
 void closes_count(const struct close_stats *cs, struct closes *c)
@@ -258,6 +262,9 @@ void stats_print_json(struct json *j, const struct field_vals *counters,
 	size_t i;
 
 	fields_print_json(j, &stats_table, counters);
+	json_open(j, "module");
+	fields_print_module_json(j, &stats_table, counters);
+	json_close(j);
 	closes_count(cs, &c);
 	json_open(j, "closes");
 	json_u64(j, "active", c.active);

@@ -50,9 +50,10 @@ void stats_print_text(FILE *out, const struct field_vals *counters,
 		      const struct close_stats *cs);
 
 /*
- * Members of the open JSON object: the counters, then "closes": {...},
+ * Members of the open JSON object: the namespace's counters, then
+ * "module": {the module-wide gauges}, "closes": {...},
  * "transitions": [{"from","to","count"}...] and "lifetime_ms":
- * [{"lt_ms","count"}...]. Unknown states are numbers.
+ * [{"lt_ms","count"}...]. Unknown states are "unknown_N".
  */
 void stats_print_json(struct json *j, const struct field_vals *counters,
 		      const struct close_stats *cs);

@@ -4,6 +4,7 @@
  * through the twctl module's generic netlink family. See twctl(8).
  */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/netlink.h>
 #include <linux/twctl.h>
 
@@ -22,6 +24,7 @@
 #include "event.h"
 #include "fields.h"
 #include "json.h"
+#include "metrics.h"
 #include "nl.h"
 #include "stats.h"
 
@@ -193,6 +196,7 @@ static void print_nest(const struct ctx *x, const struct field_table *t,
 	}
 	json_init(&j, stdout, x->c->pretty);
 	json_open(&j, NULL);
+	json_u64(&j, "schema_version", TWCTL_JSON_SCHEMA_VERSION);
 	if (event)
 		json_str(&j, "event", event);
 	json_str_or_null(&j, "netns", x->c->netns);
@@ -235,6 +239,98 @@ static int run_stats(struct ctx *x)
 static int run_stats_reset(struct ctx *x)
 {
 	return request(x, TWCTL_CMD_RESET_STATS, NULL, 0, NULL);
+}
+
+/* --- metrics: Prometheus text format ------------------------------------------- */
+
+static int named_netns(const struct dirent *d)
+{
+	return d->d_name[0] != '.';
+}
+
+/*
+ * The stats of the named namespace @name into @m: 0, 1 when it is gone or
+ * is the namespace @self (same inode), or an exit status.
+ */
+static int metrics_named(struct ctx *x, const char *name, const struct stat *self,
+			 struct metrics_ns *m)
+{
+	struct ctx y = { .c = x->c, .warned_version = x->warned_version };
+	char path[300];
+	struct stat st;
+	int fd, rc;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return 1;
+	if (fd < 0 || fstat(fd, &st) < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		msg("metrics: cannot enter network namespace \"%s\": %s", name,
+		    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return EXIT_REFUSED;
+	}
+	close(fd);
+	if (st.st_dev == self->st_dev && st.st_ino == self->st_ino)
+		return 1;
+	rc = connect_module(&y, TIMEOUT_S, false);
+	if (!rc)
+		rc = request(&y, TWCTL_CMD_GET_STATS, NULL, 0, &m->r);
+	nl_close(&y.nl);
+	m->name = name;
+	return rc;
+}
+
+static int run_metrics(struct ctx *x)
+{
+	bool all = x->c->cmd->id == CMD_METRICS_ALL;
+	struct dirent **names = NULL;
+	struct metrics_ns *ns;
+	int i, nnames = 0, home = -1, rc;
+	struct stat self;
+	size_t n = 1;
+
+	if (all)
+		nnames = scandir("/run/netns", &names, named_netns, alphasort);
+	if (nnames < 0)		/* no /run/netns: no named namespaces */
+		nnames = 0;
+	ns = calloc((size_t)nnames + 1, sizeof(*ns));
+	if (!ns) {
+		msg("metrics: out of memory");
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	ns[0].name = x->c->netns ? x->c->netns : "-";
+	rc = request(x, TWCTL_CMD_GET_STATS, NULL, 0, &ns[0].r);
+	if (!rc && nnames) {
+		home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+		if (home < 0 || fstat(home, &self) < 0) {
+			msg("cannot open /proc/self/ns/net: %s", strerror(errno));
+			rc = EXIT_REFUSED;
+		}
+	}
+	for (i = 0; !rc && i < nnames; i++) {
+		rc = metrics_named(x, names[i]->d_name, &self, &ns[n]);
+		n += rc == 0;
+		rc = rc == 1 ? 0 : rc;
+	}
+	if (home >= 0) {
+		if (setns(home, CLONE_NEWNET) < 0 && !rc) {
+			msg("cannot return to the original network namespace: %s",
+			    strerror(errno));
+			rc = EXIT_REFUSED;
+		}
+		close(home);
+	}
+	if (!rc)
+		metrics_print(stdout, ns, n);
+out:
+	for (i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
+	free(ns);
+	return rc;
 }
 
 static volatile sig_atomic_t stop;
@@ -322,6 +418,8 @@ static int (*const runners[CMD_NR])(struct ctx *x) = {
 	[CMD_STATS] = run_stats,
 	[CMD_STATS_RESET] = run_stats_reset,
 	[CMD_MONITOR] = run_monitor,
+	[CMD_METRICS] = run_metrics,
+	[CMD_METRICS_ALL] = run_metrics,
 };
 
 /* -V: the tool's versions, and the module's when it is loaded. */
@@ -486,6 +584,24 @@ static int run_batch(const struct cli *g)
 	return rc;
 }
 
+/*
+ * Every command's output goes to stdout: a failed write there (a full disk,
+ * a closed pipe) is said on stderr and is an exit status of its own, unless
+ * the command had already failed.
+ */
+static int flush_output(int rc)
+{
+	int err = fflush(stdout) ? errno : 0;
+
+	if (!err && !ferror(stdout))
+		return rc;
+	if (err)
+		msg("cannot write the output: %s", strerror(err));
+	else
+		msg("cannot write the output");
+	return rc ? rc : EXIT_OUTPUT;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctx x = { .warned_version = TWCTL_TOOL_GENL_VERSION };
@@ -501,7 +617,7 @@ int main(int argc, char **argv)
 	}
 	if (c.help) {
 		cli_usage(stdout);
-		return fflush(stdout) ? EXIT_USAGE : 0;
+		return flush_output(0);
 	}
 	if (c.batch && !c.version) {
 		rc = run_batch(&c);
@@ -510,9 +626,5 @@ int main(int argc, char **argv)
 		rc = run(&x);
 		nl_close(&x.nl);
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		msg("write error: %s", strerror(errno));
-		return rc ? rc : EXIT_USAGE;
-	}
-	return rc;
+	return flush_output(rc);
 }

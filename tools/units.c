@@ -12,10 +12,18 @@ static const struct suffix {
 	uint64_t us;
 } suffixes[] = {
 	{ "us", 1 },
+	{ "usec", 1 },		/* tc, systemd */
+	{ "usecs", 1 },		/* tc */
 	{ "ms", US_PER_MS },
+	{ "msec", US_PER_MS },
+	{ "msecs", US_PER_MS },
 	{ "s", US_PER_S },
+	{ "sec", US_PER_S },
+	{ "secs", US_PER_S },
 	{ "m", US_PER_MIN },
 	{ "min", US_PER_MIN },
+	{ "h", US_PER_HOUR },	/* systemd */
+	{ "hr", US_PER_HOUR },
 };
 
 #define NSUFFIXES (sizeof(suffixes) / sizeof(suffixes[0]))
@@ -78,6 +86,9 @@ int parse_duration(const char *s, uint64_t unit_us, uint64_t *out,
 		return fail(why, whylen, "not a number");
 	if (!scan_digits(&p, &ipart, &nint))
 		return fail(why, whylen, "number too large");
+	if (nint == 1 && ipart == 0 && (*p == 'x' || *p == 'X'))
+		return fail(why, whylen,
+			    "hexadecimal is not accepted (use a decimal number)");
 	if (*p == '.') {
 		p++;
 		if (!scan_digits(&p, &frac, &nfrac) || nfrac == 0 || nfrac > 9)
@@ -93,7 +104,7 @@ int parse_duration(const char *s, uint64_t unit_us, uint64_t *out,
 		sfx = find_suffix(p);
 		if (!sfx) {
 			snprintf(why, whylen,
-				 "unknown unit \"%s\" (use us, ms, s, m or min)",
+				 "unknown unit \"%s\" (use us, ms, s, m, min or h)",
 				 p);
 			return -1;
 		}

@@ -2,7 +2,8 @@
 /*
  * Durations on the command line and in output. A duration knob has a base
  * unit (its attribute's unit, e.g. ms); a plain number is in that unit, or
- * the number carries a suffix: us, ms, s, m or min. Decimal fractions are
+ * the number carries a suffix: us, ms, s, m or min, h, or the spellings tc
+ * and systemd also take (usec, msec, sec, hr, ...). Decimal fractions are
  * accepted as long as the result is a whole number of base units
  * ("1.5s" = 1500 ms; "1.5ms" is refused for a ms knob).
  */
@@ -15,6 +16,7 @@
 #define US_PER_MS	1000ULL
 #define US_PER_S	1000000ULL
 #define US_PER_MIN	60000000ULL
+#define US_PER_HOUR	3600000000ULL
 
 /* Name of a base unit given in microseconds: "us", "ms", "s", or "?". */
 const char *unit_name(uint64_t unit_us);

@@ -6,6 +6,7 @@
 # its bash completion under PREFIX; uninstall removes exactly those files.
 # Runs on a copy of the sources without .git, as from a tarball: the version
 # comes from the VERSION file, and module and tool must both report it.
+# Without kernel headers, plain make says what to install; make tool works.
 # One TAP line per check, the plan "1..N" last (tests/lib/tap.sh); exit
 # status 1 if any failed.
 set -uo pipefail
@@ -62,5 +63,15 @@ out=$(make -C "$src" uninstall KDIR="/lib/modules/$K61/build" DESTDIR="$root" \
 	out+=$(cd "$root" && find . ! -type d) &&
 	[ -z "$(cd "$root" && find . ! -type d)" ]
 t "make uninstall removes every installed file" $? "$out"
+
+# Without kernel headers: plain make says what to install, make tool works.
+out=$(make -C "$src" KDIR="$tmp/no-headers" 2>&1)
+rc=$?
+[ $rc != 0 ] && grep -qF "apt-get install linux-headers-$(uname -r)" <<<"$out" &&
+	grep -qF "make KDIR=/lib/modules/<version>/build" <<<"$out"
+t "make without kernel headers fails saying: install linux-headers-\$(uname -r) or set KDIR" $? "$out"
+out=$(make -s -C "$src/tools" clean 2>&1 && make -C "$src" KDIR="$tmp/no-headers" tool 2>&1) &&
+	[ -x "$src/tools/twctl" ]
+t "make tool builds the tool without kernel headers" $? "$out"
 
 tap_done

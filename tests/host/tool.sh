@@ -114,7 +114,7 @@ if missing:
     print(f"# not in SYNOPSIS: {missing}")
     status = 1
 
-counters = re.findall(r'COUNTER\("(\w+)"', open(sys.argv[3]).read())
+counters = re.findall(r'(?:COUNTER|GAUGE)\("(\w+)"', open(sys.argv[3]).read())
 documented = man.get("STATISTICS", [])
 same = counters and sorted(counters) == sorted(documented)
 print(f"{'ok' if same else 'not ok'} - tool: twctl.8 STATISTICS describes every counter of fields.c")
@@ -124,6 +124,69 @@ if not same:
     status = 1
 sys.exit(status)
 PY
+
+# The docs' examples of exit statuses are what the tool does: a value the
+# tool checks itself is its own usage error (exit 1, quoted as printed), and
+# an example of the kernel refusing such a value sets TWCTL_NO_CLIENT_CHECKS=1
+# (the kernel never sees it otherwise).
+err=$("$tools/twctl" set msl 700000ms 2>&1 >/dev/null | head -n 1)
+rc=${PIPESTATUS[0]}
+docs_ok=0
+[ "$rc" = 1 ] || { echo "# twctl set msl 700000ms: exit $rc, want 1"; docs_ok=1; }
+for doc in "$repo/README.md" "$tools/twctl.8"; do
+	tr '\n' ' ' <"$doc" | sed 's/`/ /g; s/  */ /g' | grep -qF -- "$err" ||
+		{ echo "# ${doc#"$repo"/} does not quote the tool's own refusal: $err"; docs_ok=1; }
+	out=$(awk -v last=-99 '/TWCTL_NO_CLIENT_CHECKS=1/ { last = NR }
+		/kernel refused msl 700000ms/ && NR - last > 3 { print NR ": " $0 }' "$doc")
+	[ -z "$out" ] ||
+		{ echo "# ${doc#"$repo"/} shows the kernel refusing 700000ms without TWCTL_NO_CLIENT_CHECKS=1: $out"; docs_ok=1; }
+done
+t "README and twctl.8: set msl 700000ms is the tool's own refusal (exit 1), as printed" $docs_ok
+
+# docs/twctl.schema.json is a valid JSON Schema and lists exactly the keys
+# of the tables in fields.c (tests/vm/test_tool.py validates real output).
+tap_run python3 - "$repo/docs/twctl.schema.json" "$tools/fields.c" <<'PY'
+import json
+import re
+import sys
+
+import jsonschema
+
+schema = json.load(open(sys.argv[1]))
+src = open(sys.argv[2]).read()
+try:
+    jsonschema.Draft202012Validator.check_schema(schema)
+    print("ok - tool: docs/twctl.schema.json is a valid JSON Schema (2020-12)")
+except jsonschema.SchemaError as e:
+    print(f"not ok - tool: docs/twctl.schema.json is a valid JSON Schema (2020-12)\n# {e}")
+policy = src[src.index("policy_fields[]"):src.index("stats_fields[]")]
+keys = re.findall(r'\.key = "(\w+)"', policy) + re.findall(r'\.derived_key = "(\w+)"', policy)
+keys += [k for pair in re.findall(r'CLASS_MSL\("[\w-]+", "(\w+)",\s*\w+, "(\w+)"', policy)
+         for k in pair]
+want_show = {"schema_version", "netns", *keys}
+want_stats = {"schema_version", "netns", "module", "closes", "transitions", "lifetime_ms",
+              *re.findall(r'COUNTER\("(\w+)"', src)}
+want_module = set(re.findall(r'GAUGE\("(\w+)"', src))
+d = schema["$defs"]
+got = (set(d["show"]["required"]), set(d["stats"]["required"]),
+       set(d["stats"]["properties"]["module"]["required"]))
+same = got == (want_show, want_stats, want_module) and \
+    set(d["show"]["properties"]) == want_show and set(d["stats"]["properties"]) == want_stats
+print(f"{'ok' if same else 'not ok'} - tool: the schema's keys are those of fields.c's tables")
+if not same:
+    print(f"# schema {got}\n# fields.c {(want_show, want_stats, want_module)}")
+sys.exit(0 if same else 1)
+PY
+
+# twctl metrics: the unit test's sample (every family, two namespaces, a
+# label needing escapes) passes promtool's checks of the text format.
+if command -v promtool >/dev/null; then
+	out=$(TWCTL_METRICS_SAMPLE="$tmp/metrics.prom" "$tools/.obj-san/test_metrics" 2>&1 &&
+	      promtool check metrics <"$tmp/metrics.prom" 2>&1)
+	t "metrics: promtool check metrics accepts the Prometheus text output" $? "$out"
+else
+	t "metrics: promtool (Debian package prometheus) installed" 1
+fi
 
 # --- bash completion ---------------------------------------------------------
 mkdir -p "$tmp/netns"
@@ -148,7 +211,7 @@ comp() {	# comp "WANT" WORDS...
 		comp_ok=1
 	fi
 }
-comp "show set stats monitor help" twctl ""
+comp "show set stats monitor metrics help" twctl ""
 comp "show set stats" twctl s
 comp "--netns" twctl --n
 comp "--pretty" twctl -j --p
@@ -162,8 +225,9 @@ comp "reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor" t
 comp "inherit off loopback always" twctl set reuse ""
 comp "loopback" twctl set msl 1s reuse lo
 comp "reset" twctl stats ""
+comp "all" twctl metrics ""
 comp "" twctl show ""
-t "bash completion: options, commands, netns names, knobs, stats reset" $comp_ok
+t "bash completion: options, commands, netns names, knobs, stats reset, metrics all" $comp_ok
 if command -v shellcheck >/dev/null; then
 	out=$(shellcheck -s bash "$tools/completion/twctl.bash" 2>&1 &&
 	      shellcheck -x "$tools/tests/smoke.sh" "$0" "$repo/tests/lib/tap.sh" 2>&1)

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Host checks of the benchmark load generator tools/twbench (loopback on the
+# Host checks of the benchmark load generator bench/twbench (loopback on the
 # host, each case in a fresh network namespace from `unshare -n`): counts add
 # up, errors are counted by errno (a 10-port range gives EADDRNOTAVAIL), the
 # JSON parses, who closes first decides which side holds TIME_WAIT, pacing,
@@ -10,8 +10,7 @@ set -uo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
 . "$repo/tests/lib/tap.sh"
-tools=$repo/tools
-bench=$tools/twbench
+bench=$repo/bench/twbench
 tmp=$(mktemp -d)
 pids=()
 # shellcheck disable=SC2317 # called through the EXIT trap
@@ -25,9 +24,14 @@ trap cleanup EXIT
 # t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
 t() { tap_check "twbench: $1" "$2" "${3:-}"; }
 
-out=$(make -s -C "$tools" twbench 2>&1)
-t "builds with -Wall -Wextra -Werror (C11, no libmnl)" $? "$out"
-[ -x "$bench" ] || tap_stop "twbench: no tools/twbench: nothing else to check"
+out=$(make -s -C "$repo/bench" twbench 2>&1)
+t "builds in bench/ with -Wall -Wextra -Werror (C11, no libmnl)" $? "$out"
+[ -x "$bench" ] || tap_stop "twbench: no bench/twbench: nothing else to check"
+# twctl's tools/ holds the admin's tool only: twbench's -n and -p are not
+# twctl's -n NETNS and -p (pretty).
+out=$(make -s -C "$repo/tools" 2>&1; ls "$repo/tools")
+! grep -q twbench <<<"$out"
+t "make -C tools builds no twbench next to twctl" $? "$out"
 
 if ! unshare -n true 2>/dev/null; then
 	echo "# unshare -n does not work here: cannot run the loopback checks"
@@ -128,11 +132,24 @@ t "--server-ports 4: connections spread over ports 6000-6003 ($ports)" $?
 unshare -n sh -c 'ip link set lo up; exec sleep 60' &
 nspid=$!
 pids+=("$nspid")
-sleep 0.3
+# Until unshare has made the namespace and lo is up in it (a fixed sleep
+# lost that race on a busy host).
+for _ in $(seq 100); do
+	[ "$(readlink "/proc/$nspid/ns/net")" != "$(readlink /proc/self/ns/net)" ] &&
+		nsenter --net="/proc/$nspid/ns/net" ip -o link show lo 2>/dev/null |
+		grep -q '[<,]UP[,>]' && break
+	sleep 0.1
+done
 "$bench" -j -n 20 --server-netns "/proc/$nspid/ns/net" --client-netns "/proc/$nspid/ns/net" \
 	>"$tmp/ns.json" 2>"$tmp/err"
 out=$(check "$tmp/ns.json" 'r["connections"] == 20' 2>&1)
-nsenter --net="/proc/$nspid/ns/net" ss -Htan state time-wait >"$tmp/ns.ss"
+# The server's FINs may still be on their way when twbench exits: wait
+# (up to 10 s) for the 20 client sockets to reach TIME_WAIT.
+for _ in $(seq 100); do
+	nsenter --net="/proc/$nspid/ns/net" ss -Htan state time-wait >"$tmp/ns.ss"
+	[ "$(wc -l <"$tmp/ns.ss")" = 20 ] && break
+	sleep 0.1
+done
 [ "$(wc -l <"$tmp/ns.ss")" = 20 ]
 t "--server-netns/--client-netns: the connections live in that netns" $? "$out $(cat "$tmp/err")"
 "$bench" -n 1 --server-netns /nonexistent >/dev/null 2>&1

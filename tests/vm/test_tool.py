@@ -91,7 +91,7 @@ ok(msl_keys(j) == {"netns": None, "msl_ms": 30000, "time_wait_ms": 60000}
    and j.get("reuse") == "inherit" and j.get("reuse_delay_ms") == 1000,
    "show -j: netns null, msl_ms 30000, time_wait_ms 60000", f"{j}")
 r = tw("-p", "show")
-ok(r.returncode == 0 and r.stdout.startswith("{\n    \"netns\": null,\n")
+ok(r.returncode == 0 and r.stdout.startswith("{\n    \"schema_version\": 1,\n    \"netns\": null,\n")
    and json.loads(r.stdout) == j, "show -p: pretty JSON, same content", shown(r))
 r = tw("-V")
 want = f"twctl {VERSION} (netlink v1)\nmodule {sysfs_read('version')} (netlink v1)\n"
@@ -117,12 +117,12 @@ ok(j.get("msl_ms") == 750 and j.get("time_wait_ms") == 1500,
 bad_units = []
 for value, want in [("500ms", 500), ("1.5s", 1500), ("1m", 60000), ("1min", 60000),
                     ("250", 250), ("10min", 600000), ("1", 1), ("0.25s", 250),
-                    ("3000us", 3)]:
+                    ("3000us", 3), ("2sec", 2000), ("250msec", 250), ("0.1h", 360000)]:
     r = tw("set", "msl", value)
     j = show_json()
     if r.returncode != 0 or msl() != want or j.get("msl_ms") != want:
         bad_units.append(f"{value}: {shown(r)}, sysfs {msl()}, json {j}")
-ok(not bad_units, "set msl with units: 500ms 1.5s 1m 1min 250 10min 1 0.25s 3000us",
+ok(not bad_units, "set msl with units: 500ms 1.5s 1m 1min 250 10min 1 0.25s 3000us 2sec 250msec 0.1h",
    "; ".join(bad_units))
 
 # --- bad values: exit 1 before anything is sent, nothing changes --------------------
@@ -171,6 +171,17 @@ ok(r.returncode == 1 and msl() == 4321 and sysfs_read("reuse") == "always",
    "a bad value in a multi-knob set sends nothing", shown(r))
 r = tw("set", "reuse", "inherit", "reuse-delay", "1s")
 ok(r.returncode == 0 and sysfs_read("reuse") == "inherit", "back to inherit", shown(r))
+
+# --- rto-floor: 0|1 as sysfs takes them, off|on as the tool prints them ----------
+bad = []
+for value, want_sysfs, want_json in [("1", "1", "on"), ("0", "0", "off"),
+                                     ("on", "1", "on"), ("off", "0", "off")]:
+    r = tw("set", "rto-floor", value)
+    j = show_json()
+    if (r.returncode != 0 or sysfs_read("rto_floor") != want_sysfs
+            or j.get("rto_floor") != want_json):
+        bad.append(f"{value}: {shown(r)}, sysfs {sysfs_read('rto_floor')}, json {j}")
+ok(not bad, "set rto-floor 1|0|on|off: sysfs 1/0, JSON \"on\"/\"off\"", "; ".join(bad))
 
 # --- namespaces: -n, ip netns exec ------------------------------------------------------
 a, b = Netns("twtool_a"), Netns("twtool_b")
@@ -232,7 +243,8 @@ except ValueError:
     j = None
 ok(r.returncode == 0 and isinstance(j, dict) and j.get("netns") is None
    and all(isinstance(v, int) for k, v in j.items()
-           if k not in ("netns", "closes", "transitions", "lifetime_ms")),
+           if k not in ("netns", "module", "closes", "transitions", "lifetime_ms"))
+   and all(isinstance(v, int) for v in j.get("module", {"": None}).values()),
    "stats -j: netns and integer counters", shown(r))
 r = tw("stats", "reset")
 ok(r.returncode == 0 and r.stdout == "" and r.stderr == "", "stats reset as root", shown(r))
@@ -350,8 +362,78 @@ ok(any(b["lt_ms"] == 512 for b in hist) and any(line.startswith("[256ms, 512ms) 
                                                 for line in bars),
    "stats: TIME_WAIT of 400 ms lands in [256ms, 512ms)", f"{sj}")
 ok(trans_text == {k: v for k, v in trans.items()}
-   and all(counters.get(k) == v for k, v in sj.items() if isinstance(v, int)),
+   and all(counters.get(k) == v for k, v in sj.items()
+           if isinstance(v, int) and k != "schema_version")
+   and all(counters.get(k) == v for k, v in sj.get("module", {"": None}).items()),
    "stats: text and JSON agree", f"text {trans_text} {counters}, json {sj}")
+
+# --- the JSON schema (docs/twctl.schema.json) against real output ---------------------------
+import copy  # noqa: E402
+import jsonschema  # noqa: E402  (python3-jsonschema, tests/deps.sh)
+
+SCHEMA = os.path.join(REPO or os.path.join(os.path.dirname(__file__), "..", ".."),
+                      "docs", "twctl.schema.json")
+with open(SCHEMA) as f:
+    schema = json.load(f)
+validator = jsonschema.Draft202012Validator(schema)
+
+
+def nulls(v, where=""):
+    """Paths of null values in v but a null netns: none when tool and module match."""
+    if isinstance(v, dict):
+        return [p for k, x in v.items() if not (where == "" and k == "netns")
+                for p in nulls(x, f"{where}/{k}")]
+    if isinstance(v, list):
+        return [p for i, x in enumerate(v) for p in nulls(x, f"{where}/{i}")]
+    return [where] if v is None else []
+
+
+r = tw("-n", "twtool_d", "set", "msl-local", "150ms", "rto-floor", "on")
+ok(r.returncode == 0, "schema: msl-local and rto-floor set in twtool_d", shown(r))
+outputs = {"stats -n twtool_d (after closes)": sj}
+for args in [("show",), ("stats",), ("-n", "twtool_d", "show"), ("-n", "twtool_d", "stats"),
+             ("-p", "show"), ("-p", "-n", "twtool_d", "stats")]:
+    r = tw(*args) if args[0] == "-p" else tw("-j", *args)
+    try:
+        outputs[" ".join(args)] = json.loads(r.stdout)
+    except ValueError:
+        outputs[" ".join(args)] = {"error": shown(r)}
+bad = []
+for name, out in outputs.items():
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+              for e in validator.iter_errors(out)]
+    if errors or nulls(out):
+        bad.append(f"{name}: {errors[:3]} nulls {nulls(out)}: {out}")
+ok(not bad, "JSON schema: show and stats (own and -n namespace, -p) validate, no nulls",
+   "; ".join(bad))
+dshow = outputs["-n twtool_d show"]
+ok(dshow.get("schema_version") == 1 and dshow.get("time_wait_local_ms") == 300
+   and dshow.get("time_wait_loopback_ms") == 400 == dshow.get("time_wait_remote_ms")
+   and dshow.get("rto_floor") == "on",
+   "show -j: time_wait_*_ms always there (unset classes: 2 x msl_ms)", f"{dshow}")
+dstats = outputs["-n twtool_d stats"]
+gauges = {"netns_count", "tw_records", "tw_record_bytes", "hooks_missed"}
+ok(set(dstats.get("module", {})) == gauges and not gauges & set(dstats)
+   and dstats["module"]["netns_count"] >= 2 and dstats["module"]["tw_record_bytes"] > 0,
+   "stats -j: module-wide gauges under \"module\", not among the namespace's counters",
+   f"{dstats}")
+# The schema can fail: real output with a key gone, or a type changed.
+broken = []
+for mutate in (lambda o: o.pop("msl_ms", None), lambda o: o.update(reuse=2),
+               lambda o: o.update(schema_version=0), lambda o: o.update(msl_ms="2s")):
+    o = copy.deepcopy(dshow)
+    mutate(o)
+    broken.append(validator.is_valid(o))
+for mutate in (lambda o: o.get("module", {}).pop("netns_count", None),
+               lambda o: o.update(hooks_missed=0),
+               lambda o: o["transitions"].append({"from": 4, "to": "CLOSE", "count": 1})):
+    o = copy.deepcopy(sj)
+    mutate(o)
+    broken.append(validator.is_valid(o))
+ok(broken and not any(broken), "JSON schema: rejects output with a key missing or of another type",
+   f"{broken}")
+r = tw("-n", "twtool_d", "set", "msl-local", "unset", "rto-floor", "off")
+
 r = tw("-n", "twtool_d", "stats", "reset")
 sj = json.loads(tw("-n", "twtool_d", "-j", "stats").stdout or "{}")
 ok(r.returncode == 0 and sj.get("transitions") == [] and sj.get("lifetime_ms") == []
@@ -407,6 +489,112 @@ r = subprocess.run([TOOL, "-b", "-"], input="set msl 1100\n", text=True,
 ok(r.returncode == 0 and msl() == 1100, "-b -: commands from stdin", shown(r))
 c.delete()
 os.unlink(policy)
+
+# --- metrics: Prometheus text, promtool, node_exporter's textfile collector -----------------
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+import urllib.request  # noqa: E402
+
+m = Netns("twtool_m")
+r = tw("-n", "twtool_m", "set", "msl", "100ms")
+ok(r.returncode == 0, "metrics: msl 100ms in twtool_m", shown(r))
+with m:
+    for _ in range(3):
+        active_close()
+for _ in range(40):                     # until the three TIME_WAITs of 200 ms ended
+    sj = json.loads(tw("-n", "twtool_m", "-j", "stats").stdout or "{}")
+    if sj.get("tw_alive") == 0 and sum(b["count"] for b in sj.get("lifetime_ms", [])) >= 3:
+        break
+    time.sleep(0.1)
+ended = sum(b["count"] for b in sj.get("lifetime_ms", []))
+
+
+def samples(text):
+    """{(name, frozenset(labels)): value} of Prometheus text."""
+    got = {}
+    for line in text.splitlines():
+        mm = re.match(r'^(\w+)(?:\{(.*)\})? (\S+)$', line)
+        if mm:
+            labels = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', mm.group(2) or ""))
+            got[(mm.group(1), labels)] = float(mm.group(3))
+    return got
+
+
+def promtool(text):
+    return subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                          capture_output=True, timeout=60)
+
+
+r = tw("-n", "twtool_m", "metrics")
+p = promtool(r.stdout)
+s = samples(r.stdout)
+ns_m = ("netns", "twtool_m")
+ok(r.returncode == 0 and p.returncode == 0
+   and s.get(("twctl_tw_created_total", frozenset([ns_m]))) == sj.get("tw_created")
+   and s.get(("twctl_tw_lifetime_seconds_count", frozenset([ns_m]))) == ended >= 3
+   and s.get(("twctl_tw_lifetime_seconds_bucket", frozenset([ns_m, ("le", "0.255")]))) == ended
+   and s.get(("twctl_tw_lifetime_seconds_bucket", frozenset([ns_m, ("le", "0.127")]))) == 0
+   and ("twctl_namespaces", frozenset()) in s,
+   "metrics -n twtool_m: promtool check metrics passes; counters, gauges and the "
+   "lifetime histogram (200 ms TIME_WAITs under le 0.255) as -j stats says",
+   shown(r)[:3000] + f" promtool {p.stdout} {p.stderr} json {sj}")
+r = tw("metrics", "all")
+p = promtool(r.stdout)
+s = samples(r.stdout)
+nss = {dict(k[1]).get("netns") for k in s if k[0] == "twctl_tw_created_total"}
+ok(r.returncode == 0 and p.returncode == 0 and {"-", "twtool_m"} <= nss
+   and r.stdout.count("# TYPE twctl_tw_created_total counter") == 1,
+   "metrics all: this and every named namespace in one exposition, promtool passes",
+   f"namespaces {nss}; " + shown(r)[-1500:] + f" promtool {p.stdout} {p.stderr}")
+r = tw("-n", "twtool_m", "metrics", "all")
+ok(r.returncode == 1 and "not with -n" in r.stderr, "metrics all refuses -n", shown(r))
+
+# node_exporter serves the file the shipped systemd unit writes.
+unit = os.path.join(REPO or os.path.join(os.path.dirname(__file__), "..", ".."),
+                    "tools", "systemd", "twctl-metrics.service")
+textdir = tempfile.mkdtemp(prefix="twctl-textfile")
+with open(unit) as f:
+    cmd = [line.split("=", 1)[1].strip() for line in f if line.startswith("ExecStart=")][0]
+cmd = cmd.replace("/var/lib/prometheus/node-exporter", textdir).replace("twctl ", TOOL + " ", 1)
+r = subprocess.run(["sh", "-c", cmd.split(" ", 2)[2].strip("'")], text=True,
+                   capture_output=True, timeout=60)
+ok(r.returncode == 0 and os.listdir(textdir) == ["twctl.prom"],
+   "the systemd unit's command writes twctl.prom into the textfile directory",
+   f"{cmd}: {shown(r)}, {os.listdir(textdir)}")
+exporter = shutil.which("prometheus-node-exporter")
+if not exporter:
+    ok(False, "prometheus-node-exporter installed (tests/deps.sh)")
+else:
+    port = 19100
+    ne = subprocess.Popen([exporter, f"--web.listen-address=127.0.0.1:{port}",
+                           "--collector.disable-defaults", "--collector.textfile",
+                           f"--collector.textfile.directory={textdir}"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    body, why = "", ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and ne.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as u:
+                body = u.read().decode()
+            break
+        except OSError as e:        # not listening yet
+            why = str(e)
+            time.sleep(0.1)
+    ne.terminate()
+    try:
+        err = ne.communicate(timeout=10)[1].decode(errors="replace")
+    except subprocess.TimeoutExpired:
+        ne.kill()
+        err = "did not end on SIGTERM"
+    s = samples(body)
+    ok(s.get(("twctl_tw_created_total", frozenset([ns_m]))) == sj.get("tw_created")
+       and s.get(("twctl_tw_lifetime_seconds_count", frozenset([ns_m]))) == ended
+       and s.get(("node_textfile_scrape_error", frozenset())) == 0,
+       "node_exporter's textfile collector serves the twctl series, no scrape error",
+       f"{why} {err[-800:]} " + "\n".join(line for line in body.splitlines()
+                                        if "twctl" in line or "textfile" in line)[:2500])
+shutil.rmtree(textdir)
+m.delete()
 
 # --- unloaded again ------------------------------------------------------------------------
 unload()

@@ -73,7 +73,7 @@ _twctl()
 			COMPREPLY=($(compgen -W "-n --netns -j --json -p --pretty -b --batch -V --version -h --help" -- "$cur"))
 			;;
 		*)
-			COMPREPLY=($(compgen -W "show set stats monitor help" -- "$cur"))
+			COMPREPLY=($(compgen -W "show set stats monitor metrics help" -- "$cur"))
 			;;
 		esac
 		return
@@ -106,6 +106,9 @@ _twctl()
 		;;
 	stats)
 		[ "$n" -eq 1 ] && COMPREPLY=($(compgen -W "reset" -- "$cur"))
+		;;
+	metrics)
+		[ "$n" -eq 1 ] && COMPREPLY=($(compgen -W "all" -- "$cur"))
 		;;
 	esac
 }

@@ -37,6 +37,15 @@ tw -h show
 [ $rc = 0 ] && cmp -s "$out" "$help"
 t "-h prints the same as --help" $?
 
+for args in --help -V "-j -V"; do
+	# shellcheck disable=SC2086	# split the options into words
+	"$tw" $args >/dev/full 2>"$err"
+	rc=$?
+	: >"$out"
+	[ $rc = 4 ] && has "$err" "^twctl: cannot write the output: No space left on device$"
+	t "twctl $args >/dev/full: exit 4, says it cannot write the output" $?
+done
+
 tw -V
 [ $rc = 0 ] && [ "$(head -n 1 "$out")" = "twctl $version (netlink v1)" ]
 t "-V names the tool version" $?
@@ -56,7 +65,7 @@ bad "unknown option" -x show
 bad "needs NETNS" -n
 bad "unexpected argument" show now
 bad "unexpected argument" stats zero
-bad "no knob given" set
+bad "no knob given (knobs: msl reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor)$" set
 bad "needs a value" set msl
 bad "unknown knob" set tw 1
 bad "given twice" set msl 1 msl 2
@@ -65,7 +74,9 @@ bad "not a number" set msl abc
 bad "negative" set msl -5
 bad "number too large" set msl 99999999999999999999
 bad "not a whole number of milliseconds" set msl 1.5ms
-bad "unknown unit" set msl 2h
+bad "unknown unit \"d\" (use us, ms, s, m, min or h)" set msl 2d
+bad "\"2h\": out of range" set msl 2h
+bad "hexadecimal is not accepted" set msl 0x10
 bad "out of range (allowed 1..600000 ms)" set msl 700000
 bad "out of range" set msl 0
 bad 'cannot open network namespace "twctl-no-such-ns"' -n twctl-no-such-ns show

@@ -84,7 +84,7 @@ static void test_usage_errors(void)
 		{ "stats reset now", "stats reset: unexpected argument \"now\"" },
 		{ "monitor x", "monitor: unexpected argument \"x\"" },
 		{ "show -j", "show: unexpected argument \"-j\"" },
-		{ "set", "set: no knob given (knobs: msl)" },
+		{ "set", "set: no knob given (knobs: msl reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor)" },
 		{ "set msl", "set: knob msl needs a value" },
 		{ "set foo 1", "set: unknown knob \"foo\"" },
 		{ "set msl 1 msl 2", "set: knob msl given twice" },

@@ -137,6 +137,22 @@ static void test_enum(void)
 	CHECK_STR(buf, "inherit|off|loopback|always");
 	field_syntax(msl(), buf, sizeof(buf));
 	CHECK_STR(buf, "TIME");
+	/* An off|on switch takes 0|1 too, as its sysfs file does. */
+	f = field_find(&policy_table, "rto-floor");
+	CHECK(f && field_parse(f, "1", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 1);
+	CHECK(f && field_parse(f, "on", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 1);
+	CHECK(f && field_parse(f, "0", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 0);
+	CHECK(f && field_parse(f, "off", true, &v, m, sizeof(m)) == 0);
+	CHECK_U64(v, 0);
+	CHECK(f && field_parse(f, "2", true, &v, m, sizeof(m)) < 0);
+	CHECK_STR(m, "bad value for rto-floor: \"2\": not one of off|on|0|1");
+	CHECK(f && field_parse(f, "01", true, &v, m, sizeof(m)) < 0);
+	/* Other enums do not take numbers. */
+	CHECK(field_parse(field_find(&policy_table, "reuse"), "1", true, &v, m,
+			  sizeof(m)) < 0);
 	/* A microsecond knob. */
 	CHECK(field_parse(&extra_fields[1], "1.5ms", true, &v, m,
 			  sizeof(m)) == 0);
@@ -265,18 +281,54 @@ static void test_json(void)
 	struct json j;
 	char *out;
 
+	const struct field *k;
+
+	/* A full reply, in another order than the table's: table order out. */
+	v.n = 0;
+	for (k = policy_table.fields; k->name; k++)
+		v.e[v.n++] = (struct field_val){ k, k->attr, k->def };
+	v.e[v.n++] = (struct field_val){ NULL, 99, 5 };
+	v.e[0].v = 2000;				/* msl */
+	v.e[4].v = 100;					/* msl-local */
+	v.e[7].v = 1;					/* rto-floor */
+	v.e[8] = v.e[1];
+	v.e[1] = (struct field_val){ NULL, 99, 5 };
+	v.n = 9;
+	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
+		      fields_print_json(&j, &policy_table, &v),
+		      json_close(&j)));
+	CHECK_STR(out, "{\"msl_ms\":2000,\"time_wait_ms\":4000,"
+		  "\"reuse\":\"inherit\",\"reuse_delay_ms\":1000,"
+		  "\"msl_loopback_ms\":0,\"time_wait_loopback_ms\":4000,"
+		  "\"msl_local_ms\":100,\"time_wait_local_ms\":200,"
+		  "\"msl_remote_ms\":0,\"time_wait_remote_ms\":4000,"
+		  "\"local_rtt_us\":0,\"rto_floor\":\"on\",\"attr_99\":5}\n");
+	free(out);
+	/* A reply without some knobs (an older module): null, still there. */
 	sample_vals(&v);
 	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
 		      fields_print_json(&j, &policy_table, &v),
 		      json_close(&j)));
-	CHECK_STR(out, "{\"msl_ms\":30000,\"time_wait_ms\":60000,\"attr_99\":5}\n");
+	CHECK_STR(out, "{\"msl_ms\":30000,\"time_wait_ms\":60000,"
+		  "\"reuse\":null,\"reuse_delay_ms\":null,"
+		  "\"msl_loopback_ms\":null,\"time_wait_loopback_ms\":null,"
+		  "\"msl_local_ms\":null,\"time_wait_local_ms\":null,"
+		  "\"msl_remote_ms\":null,\"time_wait_remote_ms\":null,"
+		  "\"local_rtt_us\":null,\"rto_floor\":null,\"attr_99\":5}\n");
 	free(out);
 	v.n = 1;
 	v.e[0] = (struct field_val){ &extra_fields[0], 7, 2 };
 	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
 		      fields_print_json(&j, &extra_table, &v),
 		      json_close(&j)));
-	CHECK_STR(out, "{\"reuse\":\"loopback\"}\n");
+	CHECK_STR(out, "{\"reuse\":\"loopback\",\"local_rtt_us\":null,\"drops\":null}\n");
+	free(out);
+	/* An enum value of a newer module is a string too. */
+	v.e[0].v = 9;
+	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
+		      fields_print_json(&j, &extra_table, &v),
+		      json_close(&j)));
+	CHECK_HAS(out, "{\"reuse\":\"unknown_9\",");
 	free(out);
 }
 

@@ -131,6 +131,18 @@ static void test_escape(void)
 	CAPTURE(out, json_write_string(f, "a\"b\\c\nd\te\x01\x1f\x7f/\xc3\xa9"));
 	CHECK_STR(out, "\"a\\\"b\\\\c\\nd\\te\\u0001\\u001f\\u007f/\xc3\xa9\"");
 	free(out);
+	/* Valid UTF-8 of 2, 3 and 4 bytes passes as it is. */
+	CAPTURE(out, json_write_string(f, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbd"));
+	CHECK_STR(out, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xef\xbf\xbd\"");
+	free(out);
+	/* Anything else: each bad byte is U+FFFD (a netns name is any bytes). */
+	CAPTURE(out, json_write_string(f, "ns\xff"));
+	CHECK_STR(out, "\"ns\\ufffd\"");
+	free(out);
+	CAPTURE(out, json_write_string(f, "\x80\xc0\xaf.\xed\xa0\x80.\xf4\x90\x80\x80.\xe2\x82.\xc3"));
+	CHECK_STR(out, "\"\\ufffd\\ufffd\\ufffd.\\ufffd\\ufffd\\ufffd."
+		  "\\ufffd\\ufffd\\ufffd\\ufffd.\\ufffd\\ufffd.\\ufffd\"");
+	free(out);
 	CAPTURE(out, json_write_string(f, ""));
 	CHECK_STR(out, "\"\"");
 	free(out);

@@ -210,6 +210,16 @@ static void test_text(void)
 	free(out);
 }
 
+/* Every counter of the table, each with its row number + 1 as value. */
+static void all_counters(struct field_vals *v)
+{
+	const struct field *k;
+
+	v->n = 0;
+	for (k = stats_table.fields; k->name; k++, v->n++)
+		v->e[v->n] = (struct field_val){ k, k->attr, v->n + 1 };
+}
+
 static void test_json(void)
 {
 	struct close_stats cs = { .ntrans = 0 };
@@ -217,30 +227,55 @@ static void test_json(void)
 	struct json j;
 	char *out;
 
-	sample_counters(&v);
+	all_counters(&v);
 	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
 		      stats_print_json(&j, &v, &sample), json_close(&j)));
-	CHECK_STR(out, "{\"tw_created\":7,\"tw_alive\":2,"
+	CHECK_STR(out, "{\"reuse_granted\":1,\"reuse_refused_policy\":2,"
+		  "\"reuse_refused_no_ts\":3,\"tw_created\":4,"
+		  "\"tw_created_fin_wait2\":5,\"tw_expired\":6,\"tw_reused\":7,"
+		  "\"tw_killed_rst\":8,\"tw_killed_syn\":9,\"tw_killed_netns\":10,"
+		  "\"tw_rearmed\":11,\"tw_overflow\":12,\"tw_alive\":13,"
+		  "\"events_dropped\":14,\"tw_class_loopback\":15,"
+		  "\"tw_class_local\":16,\"tw_class_remote\":17,"
+		  "\"tw_rto_floored\":18,\"tw_record_failed\":21,"
+		  "\"tw_record_capped\":22,"
+		  "\"module\":{\"tw_records\":19,\"tw_record_bytes\":20,"
+		  "\"hooks_missed\":23,\"netns_count\":24},"
 		  "\"closes\":{\"active\":5,\"passive\":3,\"simultaneous\":1},"
 		  "\"transitions\":["
 		  "{\"from\":\"ESTABLISHED\",\"to\":\"FIN_WAIT1\",\"count\":5},"
 		  "{\"from\":\"ESTABLISHED\",\"to\":\"CLOSE_WAIT\",\"count\":3},"
 		  "{\"from\":\"FIN_WAIT1\",\"to\":\"CLOSING\",\"count\":1},"
 		  "{\"from\":\"FIN_WAIT2\",\"to\":\"TIME_WAIT\",\"count\":4},"
-		  "{\"from\":99,\"to\":\"CLOSE\",\"count\":2},"
+		  "{\"from\":\"unknown_99\",\"to\":\"CLOSE\",\"count\":2},"
 		  "{\"from\":\"FIN_WAIT1\",\"to\":\"FIN_WAIT2\",\"count\":4}],"
 		  "\"lifetime_ms\":[{\"lt_ms\":256,\"count\":12},"
 		  "{\"lt_ms\":1024,\"count\":9948}]}\n");
+	free(out);
+	/* Counters the reply lacks (an older module) are null, not gone. */
+	sample_counters(&v);
+	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
+		      stats_print_json(&j, &v, &sample), json_close(&j)));
+	CHECK_HAS(out, "{\"reuse_granted\":null,");
+	CHECK_HAS(out, ",\"tw_created\":7,");
+	CHECK_HAS(out, ",\"tw_alive\":2,");
+	CHECK_HAS(out, ",\"module\":{\"tw_records\":null,\"tw_record_bytes\":null,"
+		  "\"hooks_missed\":null,\"netns_count\":null},\"closes\":");
 	free(out);
 	cs.ntrans = 1;
 	cs.trans[0] = (struct transition){ 6, 7, 9 };
 	cs.nbuckets = 1;
 	cs.hist[0] = (struct lifetime_bucket){ 1, 9 };
-	v.n = 1;
 	CAPTURE(out, (json_init(&j, f, true), json_open(&j, NULL),
 		      stats_print_json(&j, &v, &cs), json_close(&j)));
-	CHECK_STR(out, "{\n"
-		  "    \"tw_created\": 7,\n"
+	CHECK_HAS(out, "{\n    \"reuse_granted\": null,\n");
+	CHECK_HAS(out, "\n    \"tw_record_capped\": null,\n"
+		  "    \"module\": {\n"
+		  "        \"tw_records\": null,\n"
+		  "        \"tw_record_bytes\": null,\n"
+		  "        \"hooks_missed\": null,\n"
+		  "        \"netns_count\": null\n"
+		  "    },\n"
 		  "    \"closes\": {\n"
 		  "        \"active\": 0,\n"
 		  "        \"passive\": 0,\n"
@@ -262,10 +297,9 @@ static void test_json(void)
 		  "}\n");
 	free(out);
 	cs.ntrans = cs.nbuckets = 0;
-	v.n = 0;
 	CAPTURE(out, (json_init(&j, f, false), json_open(&j, NULL),
 		      stats_print_json(&j, &v, &cs), json_close(&j)));
-	CHECK_STR(out, "{\"closes\":{\"active\":0,\"passive\":0,\"simultaneous\":0},"
+	CHECK_HAS(out, ",\"closes\":{\"active\":0,\"passive\":0,\"simultaneous\":0},"
 		  "\"transitions\":[],\"lifetime_ms\":[]}\n");
 	free(out);
 }
