@@ -6,13 +6,15 @@
 #           sid), and every VM suite in one boot (tests/vm/suites.py);
 #   lane B: the debug kernel (KASAN, lockdep, kmemleak, UBSAN; built once and
 #           cached), the module for it, KUnit and the VM suites in one boot;
-#           then Debian 13's kernel (trixie), built in its chroot, with the
-#           smoke suite (tests/vm/test_smoke.py).
+#           the same kernel as PREEMPT_RT (rtdebug) with the suites whose
+#           hooks queue events and make records; then Debian 13's kernel
+#           (trixie), built in its chroot, with the smoke suite
+#           (tests/vm/test_smoke.py).
 # A suite that crashes or hangs its guest fails, and the host boots again for
 # the suites after it. Ends with a per-phase timing table and
 # "N passed, N failed".
 #
-# TWCTL_KERNELS="host 61 612 sid debug trixie" (the default) picks the host
+# TWCTL_KERNELS="host 61 612 sid debug rtdebug trixie" (the default) picks the host
 # checks and kernels; TWCTL_KERNELS=all runs every suite on each of them,
 # trixie too. TWCTL_TESTS="test_msl ..." picks test files, and
 # TWCTL_TESTS_<KERNEL> (e.g. TWCTL_TESTS_SID) those of one kernel;
@@ -76,7 +78,7 @@ phase() {
 
 lane=-
 exec 3>&1
-kernels=${TWCTL_KERNELS:-host 61 612 sid debug trixie}
+kernels=${TWCTL_KERNELS:-host 61 612 sid debug rtdebug trixie}
 full=
 if [ "$kernels" = all ]; then
 	kernels="host 61 612 sid debug trixie rt rtdebug"
@@ -166,7 +168,7 @@ debian_kernel() {
 # lanes need balancing; a debug boot costs ~1 min, so none now: lane A runs
 # 6.1, 6.12 and sid in full, lane B the debug kernel and the smoke kernels.
 DEBUG_IN_LANE_A=" "
-LANE_B_KERNELS=" trixie rt rtdebug "
+LANE_B_KERNELS=" trixie rt rtdebug "	# rtdebug: right after debug
 
 debug_build() {
 	local kdir
@@ -180,8 +182,10 @@ debug_build() {
 	check "KUnit test module builds without warnings" build_kunit "$kdir"
 }
 
-# The RT debug kernel (opt-in: TWCTL_KERNELS=rtdebug, or all): the debug
-# kernel as PREEMPT_RT (tests/kernel/rt.config), its module, its suites.
+# The RT debug kernel: the debug kernel as PREEMPT_RT with
+# DEBUG_ATOMIC_SLEEP (tests/kernel/rt.config), its module, its suites
+# (TWCTL_TESTS_RTDEBUG). Those suites then leave the (non-RT) debug kernel's
+# boot, unless TWCTL_KERNELS=all: each runs on one of the two.
 rtdebug_kernel() {
 	local kdir
 	check "RT debug kernel (PREEMPT_RT, DEBUG_ATOMIC_SLEEP, KASAN, lockdep) builds" \
@@ -200,6 +204,10 @@ debug_suites() {
 	[ "$1" = A ] || echo tests/kunit/test_kunit.py=600
 	for spec in $(suites_for debug 900); do
 		name=$(basename "${spec%%=*}" .py)
+		if [ -z "$full" ] && [[ " $kernels " == *" rtdebug "* ]] &&
+		   [[ " ${TWCTL_TESTS_RTDEBUG:-} " == *" $name "* ]]; then
+			continue
+		fi
 		case "$DEBUG_IN_LANE_A" in
 		*" $name "*) [ "$1" = A ] && echo "$spec" ;;
 		*) [ "$1" = B ] && echo "$spec" ;;
@@ -258,13 +266,15 @@ lane_b() {
 		fi
 		;;
 	esac
+	case " $kernels " in
+	*" rtdebug "*) phase "kernel rtdebug" rtdebug_kernel ;;
+	esac
 	for sel in $kernels; do
 		case $LANE_B_KERNELS in *" $sel "*) ;; *) continue ;; esac
 		case $sel in
 		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
 				"$(release_kdir trixie "$KTRIXIE")" ;;
 		rt) phase "kernel $KRT" debian_kernel rt "$KRT" ;;
-		rtdebug) phase "kernel rtdebug" rtdebug_kernel ;;
 		esac
 	done
 	case " $kernels " in

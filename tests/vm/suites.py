@@ -103,6 +103,10 @@ def boot(kernel, label, specs, kmemleak):
     except OSError:
         console = ""
     subprocess.run(["rm", "-rf", outdir])
+    note = vmlog.find("# run-vm: the guest did not power off")
+    if note >= 0:                       # run-vm.sh stopped it: say so
+        for line in vmlog[note:].splitlines()[:6]:
+            print(f"    [{label}] {line}", flush=True)
 
     blocks = re.split(r"^### begin (\S+)\n", text, flags=re.M)
     finished = set()
