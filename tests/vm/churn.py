@@ -8,6 +8,7 @@ patching, RCU grace periods) stalls the guest for seconds, which is slow,
 not broken."""
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -44,9 +45,12 @@ last = ""
 end = time.monotonic() + duration
 while not stop.is_set() and time.monotonic() < end:
     t = time.monotonic()
+    stage, s = "connect", None
     try:
         s = socket.create_connection(srv.getsockname()[:2], timeout=TIMEOUT_S)
+        stage = "send"
         s.sendall(b"x")
+        stage = "recv"
         s.recv(1)
         s.close()
         n += 1
@@ -55,6 +59,12 @@ while not stop.is_set() and time.monotonic() < end:
             print("ready", flush=True)
     except OSError as e:
         errors += 1
-        last = f" (last: {e!r})"
+        # what the stuck connection's sockets look like, for the record
+        port = s.getsockname()[1] if s is not None else srv.getsockname()[1]
+        ss = subprocess.run(["ss", "-tanoie", f"( sport = :{port} or dport = :{port} )"],
+                            capture_output=True, text=True).stdout.splitlines()
+        last = f" (last: {e!r} in {stage}; ss: {' | '.join(ss[1:6])})"
+        if s is not None:
+            s.close()
 print(f"churn: {n} connections, {errors} errors, slowest {slowest:.2f} s{last}",
       flush=True)
