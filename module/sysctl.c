@@ -48,6 +48,9 @@ static int twctl_sysctl_handler(TWCTL_CTL_TABLE *table, int write,
 	int err;
 
 	if (write) {
+		/* an empty write(2) changes nothing, as kernfs's for sysfs */
+		if (!*lenp)
+			return 0;
 		/* one write(2) sets a value; a continued one is refused */
 		if (*ppos)
 			return -EINVAL;
