@@ -15,7 +15,7 @@ DKMS_SRC = $(DESTDIR)/usr/src/twctl-$(VERSION)
 
 .PHONY: all module tool clean deps check demo kunit style sparse \
 	fuzz stress mutants install module-install tool-install dkms-install uninstall \
-	module-uninstall tool-uninstall print-version help bench
+	module-uninstall tool-uninstall boot-install boot-uninstall print-version help bench
 
 all: module tool
 
@@ -45,7 +45,7 @@ help:
 	@echo "make bench      benchmarks in QEMU (BENCH_KERNELS=\"61 612\"), writes docs/BENCHMARKS.md"
 	@echo "make deps       install build and test dependencies, fetch test kernels"
 	@echo "make style      checkpatch.pl on the module sources"
-	@echo "make install    install module (+depmod) and tool; DESTDIR, PREFIX honoured"
+	@echo "make install    install module (+depmod), tool and boot files; DESTDIR, PREFIX honoured"
 	@echo "make uninstall  remove what make install installed (same KDIR, DESTDIR, PREFIX)"
 	@echo "make dkms-install  copy the module sources to /usr/src/twctl-$(VERSION) for dkms"
 	@echo "make print-version  the version of module, tool and dkms package"
@@ -99,9 +99,30 @@ sparse:
 print-version:
 	@echo $(VERSION)
 
-install: module-install tool-install
+install: module-install tool-install boot-install
 
-uninstall: module-uninstall tool-uninstall
+uninstall: module-uninstall tool-uninstall boot-uninstall
+
+# Boot files (packaging/, docs/INSTALL.md "Boot order"): twctl.service, the
+# modules-load.d file that loads the module at boot, and examples of
+# /etc/modprobe.d/twctl.conf and /etc/twctl.conf. Nothing in /etc and
+# nothing enabled: that is the administrator's (or the package's) choice.
+BOOT_UNITDIR = $(DESTDIR)$(PREFIX)/lib/systemd/system
+BOOT_LOADDIR = $(DESTDIR)$(PREFIX)/lib/modules-load.d
+BOOT_DOCDIR = $(DESTDIR)$(PREFIX)/share/doc/twctl/examples
+
+boot-install:
+	install -d $(BOOT_UNITDIR) $(BOOT_LOADDIR) $(BOOT_DOCDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' packaging/twctl.service.in \
+		> $(BOOT_UNITDIR)/twctl.service
+	chmod 0644 $(BOOT_UNITDIR)/twctl.service
+	install -m 0644 packaging/modules-load.d/twctl.conf $(BOOT_LOADDIR)/twctl.conf
+	install -m 0644 packaging/modprobe.d/twctl.conf $(BOOT_DOCDIR)/modprobe.d-twctl.conf
+	install -m 0644 packaging/twctl.conf $(BOOT_DOCDIR)/twctl.conf
+
+boot-uninstall:
+	rm -f $(BOOT_UNITDIR)/twctl.service $(BOOT_LOADDIR)/twctl.conf \
+		$(BOOT_DOCDIR)/modprobe.d-twctl.conf $(BOOT_DOCDIR)/twctl.conf
 
 # twctl.ko (signed and compressed as the kernel's config says) into
 # /lib/modules/KVER/updates. depmod runs here rather than in the kernel's

@@ -14,6 +14,8 @@
 #define _TWCTL_COMPAT_H
 
 #include <linux/ptrace.h>
+#include <linux/sysctl.h>
+#include <net/net_namespace.h>
 #include <net/inet_timewait_sock.h>
 
 /*
@@ -107,6 +109,32 @@ static inline unsigned long *twctl_first_arm_timeo(struct pt_regs *regs)
 #else
 #define twctl_sockaddr(a)	((struct sockaddr *)(a))
 #endif
+
+/*
+ * net sysctls (sysctl.c). A proc_handler has parsed from a kernel buffer
+ * (void *buffer) since 5.8, so on every kernel twctl supports; it takes a
+ * const struct ctl_table since 6.11 (Debian 12's and 13's 6.12, sid's 7.x;
+ * Kbuild reads the typedef in linux/sysctl.h). Tables are registered with
+ * their size since 6.6 (register_net_sysctl_sz(); register_net_sysctl() is
+ * then a macro taking ARRAY_SIZE() of an array) and ended by an empty entry
+ * before (6.1); sysctl.c's tables have both.
+ */
+#ifdef TWCTL_HAVE_CONST_CTL_TABLE
+#define TWCTL_CTL_TABLE		const struct ctl_table
+#else
+#define TWCTL_CTL_TABLE		struct ctl_table
+#endif
+
+static inline struct ctl_table_header *
+twctl_register_net_sysctl(struct net *net, const char *path,
+			  struct ctl_table *table, size_t n)
+{
+#ifdef TWCTL_HAVE_REGISTER_NET_SYSCTL_SZ
+	return register_net_sysctl_sz(net, path, table, n);
+#else
+	return register_net_sysctl(net, path, table);	/* up to the empty entry */
+#endif
+}
 
 /*
  * Test builds only (make TWCTL_TEST_MISHOOK=<function>): point the hook

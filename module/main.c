@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "selftest.h"
+#include "sysctl.h"
 #include "sysfs.h"
 #include "twrec.h"
 #include "version.h"
@@ -26,9 +27,12 @@ static int __init twctl_init(void)
 	err = twctl_netns_init();
 	if (err)
 		return err;
-	err = twctl_sysfs_init();
+	err = twctl_sysctl_init();
 	if (err)
 		goto err_netns;
+	err = twctl_sysfs_init();
+	if (err)
+		goto err_sysctl;
 	err = twctl_genl_init();
 	if (err)
 		goto err_sysfs;
@@ -53,6 +57,8 @@ err_genl:
 	twctl_genl_exit();
 err_sysfs:
 	twctl_sysfs_exit();
+err_sysctl:
+	twctl_sysctl_exit();
 err_netns:
 	twctl_netns_exit();
 	return err;
@@ -64,6 +70,7 @@ static void __exit twctl_exit(void)
 	twctl_twrec_exit();
 	twctl_genl_exit();
 	twctl_sysfs_exit();
+	twctl_sysctl_exit();
 	twctl_netns_exit();
 }
 

@@ -7,6 +7,7 @@
 #include <linux/limits.h>
 #include <linux/math64.h>
 #include <linux/kernel.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 
 #include <uapi/linux/twctl.h>
@@ -145,6 +146,61 @@ int twctl_parse_reuse(const char *buf, size_t len, u32 *out)
 		}
 	}
 	return -EINVAL;
+}
+
+#define TWCTL_KNOB(_name, _field, _flag, _min, _max, _named) {		\
+	.name = #_name, .off = offsetof(struct twctl_policy, _field),	\
+	.flag = (_flag), .min = (_min), .max = (_max), .named = (_named) }
+
+const struct twctl_knob twctl_knobs[TWCTL_NKNOBS] = {
+	TWCTL_KNOB(msl_ms, msl_ms, TWCTL_P_MSL,
+		   TWCTL_MSL_MIN_MS, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(reuse, reuse, TWCTL_P_REUSE, 0, 0, true),
+	TWCTL_KNOB(reuse_delay_ms, reuse_delay_ms, TWCTL_P_REUSE_DELAY,
+		   TWCTL_REUSE_DELAY_MIN_MS, TWCTL_REUSE_DELAY_MAX_MS, false),
+	/* per peer class: 0 is "unset" (msl_ms applies) */
+	TWCTL_KNOB(msl_loopback_ms, msl_class_ms[TWCTL_CLASS_LOOPBACK],
+		   TWCTL_P_MSL_LOOPBACK, 0, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(msl_local_ms, msl_class_ms[TWCTL_CLASS_LOCAL],
+		   TWCTL_P_MSL_LOCAL, 0, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(msl_remote_ms, msl_class_ms[TWCTL_CLASS_REMOTE],
+		   TWCTL_P_MSL_REMOTE, 0, TWCTL_MSL_MAX_MS, false),
+	TWCTL_KNOB(local_rtt_us, local_rtt_us, TWCTL_P_LOCAL_RTT,
+		   0, TWCTL_LOCAL_RTT_MAX_US, false),
+	TWCTL_KNOB(rto_floor, rto_floor, TWCTL_P_RTO_FLOOR, 0, 1, false),
+};
+
+/*
+ * A knob's text as written to its file (one optional trailing newline) into
+ * @patch, which then sets that knob only. -EINVAL or -ERANGE as
+ * twctl_parse_ranged() and twctl_parse_reuse(); @patch is then untouched.
+ */
+int twctl_knob_parse(const struct twctl_knob *k, const char *buf, size_t len,
+		     struct twctl_policy_patch *patch)
+{
+	u32 v;
+	int err;
+
+	if (k->named)
+		err = twctl_parse_reuse(buf, len, &v);
+	else
+		err = twctl_parse_ranged(buf, len, k->min, k->max, &v);
+	if (err)
+		return err;
+	*(u32 *)((char *)&patch->val + k->off) = v;
+	patch->set = k->flag;
+	return 0;
+}
+
+/* A knob's value as shown, with a newline; returns its length. */
+int twctl_knob_format(const struct twctl_knob *k, const struct twctl_policy *p,
+		      char *buf, size_t size)
+{
+	u32 v = *(const u32 *)((const char *)p + k->off);
+
+	if (k->named)
+		return scnprintf(buf, size, "%s\n", twctl_reuse_name(v));
+	return scnprintf(buf, size, "%u\n", v);
 }
 
 /*

@@ -52,6 +52,30 @@ int twctl_parse_ranged(const char *buf, size_t len, u32 min, u32 max, u32 *out);
 int twctl_parse_reuse(const char *buf, size_t len, u32 *out);
 const char *twctl_reuse_name(u32 mode);
 
+/*
+ * The policy's knobs as text, one u32 field each: the files of
+ * /sys/kernel/twctl/ and the sysctls net.twctl.*, which share names, units,
+ * parsing, ranges and the format shown.
+ */
+struct twctl_knob {
+	const char *name;
+	size_t off;		/* of the u32 field in struct twctl_policy */
+	u32 flag;		/* TWCTL_P_* */
+	u32 min, max;
+	bool named;		/* reuse mode: shown and set by name */
+};
+
+#define TWCTL_NKNOBS		8
+extern const struct twctl_knob twctl_knobs[TWCTL_NKNOBS];
+
+/* Longest text a knob shows, newline and NUL included. */
+#define TWCTL_KNOB_TEXT_MAX	16
+
+int twctl_knob_parse(const struct twctl_knob *k, const char *buf, size_t len,
+		     struct twctl_policy_patch *patch);
+int twctl_knob_format(const struct twctl_knob *k, const struct twctl_policy *p,
+		      char *buf, size_t size);
+
 unsigned long twctl_ms_to_jiffies_hz(u64 ms, unsigned int hz);
 unsigned long twctl_tw_timeo_hz(const struct twctl_policy *p, unsigned int hz);
 

@@ -35,81 +35,43 @@ static bool twctl_may_write(struct net *net)
 	       ns_capable(net->user_ns, CAP_NET_ADMIN);
 }
 
-/* One policy knob: a u32 field of struct twctl_policy. */
+/* One policy knob's file (struct twctl_knob: shared with sysctl.c). */
 struct twctl_knob_attr {
 	struct kobj_attribute attr;
-	size_t off;
-	u32 flag;
-	u32 min, max;
-	bool named;		/* reuse mode: shown and set by name */
+	const struct twctl_knob *k;
 };
-
-static u32 *twctl_knob_field(struct twctl_policy *p,
-			     const struct twctl_knob_attr *k)
-{
-	return (u32 *)((char *)p + k->off);
-}
 
 static ssize_t twctl_knob_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
-	struct twctl_knob_attr *k = container_of(attr, struct twctl_knob_attr,
-						 attr);
+	struct twctl_knob_attr *ka = container_of(attr, struct twctl_knob_attr,
+						  attr);
 	struct twctl_policy p;
-	u32 v;
 
 	twctl_policy_get(twctl_current_net(), &p);
-	v = *twctl_knob_field(&p, k);
-	if (k->named)
-		return sysfs_emit(buf, "%s\n", twctl_reuse_name(v));
-	return sysfs_emit(buf, "%u\n", v);
+	return twctl_knob_format(ka->k, &p, buf, PAGE_SIZE);
 }
 
 static ssize_t twctl_knob_store(struct kobject *kobj,
 				struct kobj_attribute *attr, const char *buf,
 				size_t count)
 {
-	struct twctl_knob_attr *k = container_of(attr, struct twctl_knob_attr,
-						 attr);
+	struct twctl_knob_attr *ka = container_of(attr, struct twctl_knob_attr,
+						  attr);
 	struct net *net = twctl_current_net();
-	struct twctl_policy_patch patch = { .set = k->flag };
-	u32 *v = twctl_knob_field(&patch.val, k);
+	struct twctl_policy_patch patch = { };
 	int err;
 
 	if (!twctl_may_write(net))
 		return -EPERM;
-	if (k->named)
-		err = twctl_parse_reuse(buf, count, v);
-	else
-		err = twctl_parse_ranged(buf, count, k->min, k->max, v);
+	err = twctl_knob_parse(ka->k, buf, count, &patch);
 	if (err)
 		return err;
 	err = twctl_policy_update(net, &patch);
 	return err ? err : count;
 }
 
-#define TWCTL_KNOB(_name, _field, _flag, _min, _max, _named) {		\
-	.attr = __ATTR(_name, 0644, twctl_knob_show, twctl_knob_store),	\
-	.off = offsetof(struct twctl_policy, _field),			\
-	.flag = (_flag), .min = (_min), .max = (_max), .named = (_named) }
-
-static struct twctl_knob_attr twctl_knobs[] = {
-	TWCTL_KNOB(msl_ms, msl_ms, TWCTL_P_MSL,
-		   TWCTL_MSL_MIN_MS, TWCTL_MSL_MAX_MS, false),
-	TWCTL_KNOB(reuse, reuse, TWCTL_P_REUSE, 0, 0, true),
-	TWCTL_KNOB(reuse_delay_ms, reuse_delay_ms, TWCTL_P_REUSE_DELAY,
-		   TWCTL_REUSE_DELAY_MIN_MS, TWCTL_REUSE_DELAY_MAX_MS, false),
-	/* per peer class: 0 is "unset" (msl_ms applies) */
-	TWCTL_KNOB(msl_loopback_ms, msl_class_ms[TWCTL_CLASS_LOOPBACK],
-		   TWCTL_P_MSL_LOOPBACK, 0, TWCTL_MSL_MAX_MS, false),
-	TWCTL_KNOB(msl_local_ms, msl_class_ms[TWCTL_CLASS_LOCAL],
-		   TWCTL_P_MSL_LOCAL, 0, TWCTL_MSL_MAX_MS, false),
-	TWCTL_KNOB(msl_remote_ms, msl_class_ms[TWCTL_CLASS_REMOTE],
-		   TWCTL_P_MSL_REMOTE, 0, TWCTL_MSL_MAX_MS, false),
-	TWCTL_KNOB(local_rtt_us, local_rtt_us, TWCTL_P_LOCAL_RTT,
-		   0, TWCTL_LOCAL_RTT_MAX_US, false),
-	TWCTL_KNOB(rto_floor, rto_floor, TWCTL_P_RTO_FLOOR, 0, 1, false),
-};
+static struct twctl_knob_attr twctl_knob_attrs[TWCTL_NKNOBS];
 
 static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 			    char *buf)
@@ -119,7 +81,7 @@ static ssize_t version_show(struct kobject *kobj, struct kobj_attribute *attr,
 
 static struct kobj_attribute version_attr = __ATTR_RO(version);
 
-static struct attribute *twctl_attrs[ARRAY_SIZE(twctl_knobs) + 2];
+static struct attribute *twctl_attrs[TWCTL_NKNOBS + 2];
 
 static const struct attribute_group twctl_attr_group = {
 	.attrs = twctl_attrs,
@@ -257,8 +219,17 @@ int twctl_sysfs_init(void)
 	size_t i;
 	int err;
 
-	for (i = 0; i < ARRAY_SIZE(twctl_knobs); i++)
-		twctl_attrs[i] = &twctl_knobs[i].attr.attr;
+	for (i = 0; i < TWCTL_NKNOBS; i++) {
+		struct twctl_knob_attr *ka = &twctl_knob_attrs[i];
+
+		sysfs_attr_init(&ka->attr.attr);
+		ka->attr.attr.name = twctl_knobs[i].name;
+		ka->attr.attr.mode = 0644;
+		ka->attr.show = twctl_knob_show;
+		ka->attr.store = twctl_knob_store;
+		ka->k = &twctl_knobs[i];
+		twctl_attrs[i] = &ka->attr.attr;
+	}
 	twctl_attrs[i] = &version_attr.attr;
 	for (i = 0; i < TWCTL_STAT_MAX; i++) {
 		struct twctl_stat_attr *a = &twctl_stat_attrs[i];

@@ -8,7 +8,8 @@
 #include "units.h"
 
 enum opt_id {
-	OPT_NETNS, OPT_JSON, OPT_PRETTY, OPT_BATCH, OPT_VERSION, OPT_HELP
+	OPT_NETNS, OPT_JSON, OPT_PRETTY, OPT_BATCH, OPT_FORCE, OPT_VERSION,
+	OPT_HELP
 };
 
 static const struct option_row {
@@ -18,12 +19,14 @@ static const struct option_row {
 	const char *help;
 } options[] = {
 	{ OPT_NETNS, "-n", "--netns", "NETNS",
-	  "act on network namespace NETNS (/run/netns/NETNS)" },
+	  "act on network namespace NETNS (/run/netns/NETNS, or a path with a /)" },
 	{ OPT_JSON, "-j", "--json", NULL, "JSON output" },
 	{ OPT_PRETTY, "-p", "--pretty", NULL,
 	  "pretty-print the JSON output (implies -j)" },
 	{ OPT_BATCH, "-b", "--batch", "FILE",
 	  "run the commands in FILE (- for stdin), one per line" },
+	{ OPT_FORCE, "-f", "--force", NULL,
+	  "with -b: go on past a failing line, fail at the end" },
 	{ OPT_VERSION, "-V", "--version", NULL,
 	  "print the versions of the tool and of the loaded module" },
 	{ OPT_HELP, "-h", "--help", NULL, "print this help" },
@@ -47,6 +50,8 @@ static const struct command commands[] = {
 	  "statistics in Prometheus text format" },
 	{ "metrics all", CMD_METRICS_ALL, NULL, 0,
 	  "the same for this and every named network namespace" },
+	{ "showconf", CMD_SHOWCONF, NULL, 0,
+	  "print the policy as a batch file for twctl -b" },
 	{ "help", CMD_HELP, NULL, 0, "print this help" },
 };
 
@@ -92,10 +97,16 @@ static const struct option_row *find_option(const char *arg,
 	return NULL;
 }
 
+/* A name (in /run/netns) or, with a '/', a path (/proc/PID/ns/net). */
 static int check_netns_name(const char *name, char *err, size_t len)
 {
-	if (!*name || strchr(name, '/') || !strcmp(name, ".") ||
-	    !strcmp(name, "..") || strlen(name) > 200)
+	if (strchr(name, '/')) {
+		if (strlen(name) > 4000)
+			return fail(err, len, "network namespace path too long");
+		return 0;
+	}
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") ||
+	    strlen(name) > 200)
 		return fail(err, len, "bad network namespace name \"%s\"",
 			    name);
 	return 0;
@@ -116,6 +127,9 @@ static int apply_option(struct cli *c, const struct option_row *o,
 		return 0;
 	case OPT_BATCH:
 		c->batch = val;
+		return 0;
+	case OPT_FORCE:
+		c->force = true;
 		return 0;
 	case OPT_VERSION:
 		c->version = true;
@@ -253,6 +267,8 @@ int cli_parse(struct cli *c, int argc, char *const argv[], bool client_checks,
 	if (c->batch && i < argc)
 		return fail(err, len, "-b %s: unexpected argument \"%s\"",
 			    c->batch, argv[i]);
+	if (c->force && !c->batch)
+		return fail(err, len, "-force only goes with -b");
 	if (c->batch)		/* the commands are in the file */
 		return 0;
 	if (i == argc)

@@ -28,6 +28,7 @@ enum cmd_id {
 	CMD_MONITOR,
 	CMD_METRICS,
 	CMD_METRICS_ALL,
+	CMD_SHOWCONF,
 	CMD_HELP,
 	CMD_NR
 };
@@ -44,9 +45,10 @@ struct command {
 };
 
 struct cli {
-	const char *netns;		/* -n NETNS, or NULL */
+	const char *netns;		/* -n NETNS (a name or a path), or NULL */
 	const char *batch;		/* -b FILE, or NULL */
 	bool json, pretty, version, help;
+	bool force;			/* -force: a batch goes on past failures */
 	const struct command *cmd;	/* NULL with -V, -h or -b */
 	size_t nset;
 	struct setting set[FIELDS_MAX];	/* set: knobs and values */

@@ -63,16 +63,29 @@ static void msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* The file of network namespace @name: a path, or /run/netns/NAME. */
+static const char *netns_path(const char *name, char *buf, size_t len)
+{
+	if (strchr(name, '/'))
+		return name;
+	snprintf(buf, len, "/run/netns/%s", name);
+	return buf;
+}
+
 static int enter_netns(const char *name)
 {
-	char path[256];
+	char buf[256];
+	const char *path = netns_path(name, buf, sizeof(buf));
 	int fd, err;
 
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		msg("cannot open network namespace \"%s\" (%s): %s", name, path,
-		    strerror(errno));
+		if (path == name)
+			msg("cannot open network namespace %s: %s", path,
+			    strerror(errno));
+		else
+			msg("cannot open network namespace \"%s\" (%s): %s",
+			    name, path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	err = setns(fd, CLONE_NEWNET);
@@ -217,6 +230,36 @@ static int run_show(struct ctx *x)
 	if (!rc)
 		print_nest(x, &policy_table, &r.policy, NULL, NULL);
 	return rc;
+}
+
+/*
+ * The policy as a batch file: one set line with every knob the tool knows,
+ * which twctl -b applies back as one atomic request. Without -n, so that
+ * it can be applied to any namespace.
+ */
+static int run_showconf(struct ctx *x)
+{
+	struct twctl_reply r;
+	char val[64];
+	size_t i;
+	int rc = request(x, TWCTL_CMD_GET_POLICY, NULL, 0, &r);
+
+	if (rc)
+		return rc;
+	printf("# twctl policy%s%s (twctl showconf); apply with twctl [-n NETNS] -b FILE\n",
+	       x->c->netns ? " of network namespace " : "",
+	       x->c->netns ? x->c->netns : "");
+	fputs("set", stdout);
+	for (i = 0; i < r.policy.n; i++) {
+		const struct field_val *e = &r.policy.e[i];
+
+		if (!e->f)
+			continue;	/* a knob this tool does not know */
+		e->f->type->format(e->f, e->v, val, sizeof(val));
+		printf(" %s %s", e->f->name, val);
+	}
+	putchar('\n');
+	return 0;
 }
 
 static int run_set(struct ctx *x)
@@ -420,6 +463,7 @@ static int (*const runners[CMD_NR])(struct ctx *x) = {
 	[CMD_MONITOR] = run_monitor,
 	[CMD_METRICS] = run_metrics,
 	[CMD_METRICS_ALL] = run_metrics,
+	[CMD_SHOWCONF] = run_showconf,
 };
 
 /* -V: the tool's versions, and the module's when it is loaded. */
@@ -489,14 +533,55 @@ struct batch {
 	bool run;		/* false: only check the lines */
 	int home;		/* our network namespace, once a line leaves it */
 	char where[320];	/* "FILE:LINE" for messages */
+	/* -force: the lines that failed their check (not run), the first
+	 * failure's exit status */
+	unsigned int *bad;
+	size_t nbad, capbad;
+	int failed;
+	bool lost;		/* could not return home: stop */
 };
 
+static bool batch_is_bad(const struct batch *b, unsigned int lineno)
+{
+	size_t i;
+
+	for (i = 0; i < b->nbad; i++)
+		if (b->bad[i] == lineno)
+			return true;
+	return false;
+}
+
+/* -force: remember a failed line and go on; else stop with its status. */
+static int batch_failed(struct batch *b, unsigned int lineno, int rc)
+{
+	unsigned int *p;
+
+	if (!b->g->force)
+		return rc;
+	if (!b->failed)
+		b->failed = rc;
+	if (b->run)
+		return 0;
+	if (b->nbad == b->capbad) {
+		b->capbad = b->capbad ? 2 * b->capbad : 16;
+		p = realloc(b->bad, b->capbad * sizeof(*p));
+		if (!p) {
+			msg("out of memory");
+			return EXIT_REFUSED;
+		}
+		b->bad = p;
+	}
+	b->bad[b->nbad++] = lineno;
+	return 0;
+}
+
 /* One line: check it, or run it as one twctl command would. */
-static int batch_line(int argc, char *argv[], unsigned int lineno, void *arg)
+static int batch_line1(int argc, char *argv[], unsigned int lineno,
+		       struct batch *b)
 {
 	struct ctx x = { .warned_version = TWCTL_TOOL_GENL_VERSION };
-	struct batch *b = arg;
-	char err[512];
+	char err[512], buf[256];
+	const char *netns;
 	struct cli c;
 	int rc;
 
@@ -510,16 +595,24 @@ static int batch_line(int argc, char *argv[], unsigned int lineno, void *arg)
 		msg("%s: not allowed in a batch", c.batch ? "-b" : "monitor");
 		return EXIT_USAGE;
 	}
-	if (!b->run)
+	netns = c.netns ? c.netns : b->g->netns;
+	if (!b->run) {
+		/* a namespace that is not there fails the check, not the run */
+		if (netns && access(netns_path(netns, buf, sizeof(buf)), F_OK)) {
+			msg("network namespace \"%s\" does not exist (%s): %s",
+			    netns, netns_path(netns, buf, sizeof(buf)),
+			    strerror(errno));
+			return EXIT_USAGE;
+		}
 		return 0;
+	}
 	if (c.help) {
 		cli_usage(stdout);
 		return 0;
 	}
 	c.json |= b->g->json;
 	c.pretty |= b->g->pretty;
-	if (!c.netns)
-		c.netns = b->g->netns;
+	c.netns = netns;
 	if (c.netns && b->home < 0) {
 		b->home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		if (b->home < 0) {
@@ -535,15 +628,36 @@ static int batch_line(int argc, char *argv[], unsigned int lineno, void *arg)
 	if (c.netns && setns(b->home, CLONE_NEWNET) < 0) {
 		msg("cannot return to the original network namespace: %s",
 		    strerror(errno));
-		rc = rc ? rc : EXIT_REFUSED;
+		/* the next lines would run in the wrong namespace */
+		b->lost = true;
+		return EXIT_REFUSED;
 	}
 	return rc;
 }
 
+static int batch_line(int argc, char *argv[], unsigned int lineno, void *arg)
+{
+	struct batch *b = arg;
+	int rc;
+
+	if (b->run && batch_is_bad(b, lineno))
+		return 0;
+	rc = batch_line1(argc, argv, lineno, b);
+	if (!rc)
+		return 0;
+	if (b->lost)
+		return rc;	/* not even -force goes on */
+	return batch_failed(b, lineno, rc);
+}
+
 /*
- * Every line is checked before the first one runs, so a mistake anywhere
- * in the file changes nothing; then they run in order up to the first
- * failure, whose exit status is the result.
+ * Every line is checked before the first one runs (its words, and that the
+ * network namespace it names exists), so a mistake anywhere in the file
+ * changes nothing; then they run in order up to the first failure, whose
+ * exit status is the result. With -force (as ip -force -b), every failing
+ * line is reported as FILE:LINE and skipped, the others run, and the
+ * status is the first failure's. A line that cannot be split into words
+ * (an unterminated quote) stops the batch even then.
  */
 static int run_batch(const struct cli *g)
 {
@@ -578,8 +692,11 @@ static int run_batch(const struct cli *g)
 		msg("%s:%u: %s", b.name, lineno, err);
 		rc = EXIT_USAGE;
 	}
+	if (!rc && b.failed)
+		rc = b.failed;	/* -force: the first failure's status */
 	if (b.home >= 0)
 		close(b.home);
+	free(b.bad);
 	free(text);
 	return rc;
 }

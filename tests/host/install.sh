@@ -3,7 +3,9 @@
 # kernel ($K61), with PREFIX=/usr: the module goes to
 # /lib/modules/$K61/updates through the kernel's modules_install (no depmod
 # files: that is the packager's job with DESTDIR), the tool, its man page and
-# its bash completion under PREFIX; uninstall removes exactly those files.
+# its bash completion, the boot files (packaging/: twctl.service,
+# modules-load.d, examples) under PREFIX; uninstall removes exactly those
+# files.
 # Runs on a copy of the sources without .git, as from a tarball: the version
 # comes from the VERSION file, and module and tool must both report it.
 # Without kernel headers, plain make says what to install; make tool works.
@@ -30,7 +32,7 @@ version=$(cat "$repo/VERSION")
 # The tree's files (tracked or not, but not ignored build products).
 mkdir -p "$src" "$root"
 (cd "$repo" && git ls-files -co --exclude-standard -- \
-	Makefile Kbuild VERSION dkms.conf scripts module tools |
+	Makefile Kbuild VERSION dkms.conf scripts module tools packaging |
 	while read -r f; do [ ! -f "$f" ] || cp --parents "$f" "$src/"; done)
 
 out=$(make -C "$src" install KDIR="/lib/modules/$K61/build" DESTDIR="$root" \
@@ -40,13 +42,19 @@ t "make install KDIR=.../$K61/build DESTDIR=... PREFIX=/usr" $? "$out"
 ko=lib/modules/$K61/updates/twctl.ko
 cat >"$tmp/want" <<EOF
 $ko
+usr/lib/modules-load.d/twctl.conf
+usr/lib/systemd/system/twctl.service
 usr/sbin/twctl
 usr/share/bash-completion/completions/twctl
+usr/share/doc/twctl/examples/modprobe.d-twctl.conf
+usr/share/doc/twctl/examples/twctl.conf
 usr/share/man/man8/twctl.8
 EOF
 (cd "$root" && find . ! -type d | sed 's|^\./||' | sort) >"$tmp/got"
 out=$(diff -u "$tmp/want" "$tmp/got")
-t "installs exactly the module in updates/, sbin/twctl, man8/twctl.8, bash completion" $? "$out"
+t "installs exactly the module in updates/, sbin/twctl, man8/twctl.8, bash completion, boot files" $? "$out"
+grep -qx 'ExecStart=/usr/sbin/twctl -b /etc/twctl.conf' "$root/usr/lib/systemd/system/twctl.service"
+t "twctl.service runs the installed tool (PREFIX=/usr: /usr/sbin/twctl)" $?
 
 out=$(modinfo -F vermagic "$root/$ko" 2>&1)
 [ "${out%% *}" = "$K61" ]

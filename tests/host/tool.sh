@@ -187,6 +187,28 @@ if command -v promtool >/dev/null; then
 else
 	t "metrics: promtool (Debian package prometheus) installed" 1
 fi
+# --- batches: -force, namespaces checked first (no module needed) ------------
+printf 'show\n-n twctl-no-such-ns set msl 1s\n' >"$tmp/b1"
+out=$("$tools/twctl" -b "$tmp/b1" 2>&1)
+rc=$?
+[ $rc = 1 ] && [ "$out" = "twctl: $tmp/b1:2: network namespace \"twctl-no-such-ns\" does not exist (/run/netns/twctl-no-such-ns): No such file or directory" ]
+t "-b: the check pass refuses a namespace that does not exist (exit 1, FILE:LINE, nothing run)" $? "exit $rc: $out"
+out=$("$tools/twctl" -n /nonexistent/ns show 2>&1)
+rc=$?
+[ $rc = 1 ] && [ "$out" = "twctl: cannot open network namespace /nonexistent/ns: No such file or directory" ]
+t "-n PATH: a path is opened as it is" $? "exit $rc: $out"
+printf 'set msl abc\nshow\n# comment\n\nset foo 1\n-n twctl-no-such-ns show\n' >"$tmp/b2"
+out=$("$tools/twctl" -force -b "$tmp/b2" 2>&1)
+rc=$?
+want="twctl: $tmp/b2:1: bad value for msl: \"abc\": not a number
+twctl: $tmp/b2:5: set: unknown knob \"foo\"
+twctl: $tmp/b2:6: network namespace \"twctl-no-such-ns\" does not exist (/run/netns/twctl-no-such-ns): No such file or directory
+twctl: $tmp/b2:2: the twctl kernel module is not loaded (no generic netlink family \"twctl\")"
+[ $rc = 1 ] && [ "$(printf '%s\n' "$out" | grep -v 'load it with')" = "$want" ]
+t "-force -b: every failing line reported as FILE:LINE, the rest run, exit status of the first failure" $? "exit $rc: $out"
+out=$("$tools/twctl" -force show 2>&1)
+[ $? = 1 ]
+t "-force without -b is a usage error" $? "$out"
 
 # --- bash completion ---------------------------------------------------------
 mkdir -p "$tmp/netns"
@@ -211,13 +233,14 @@ comp() {	# comp "WANT" WORDS...
 		comp_ok=1
 	fi
 }
-comp "show set stats monitor metrics help" twctl ""
-comp "show set stats" twctl s
+comp "show set stats monitor metrics showconf help" twctl ""
+comp "show set stats showconf" twctl s
 comp "--netns" twctl --n
 comp "--pretty" twctl -j --p
-comp "-n --netns -j --json -p --pretty -b --batch -V --version -h --help" twctl -
+comp "-n --netns -j --json -p --pretty -b --batch -f --force -V --version -h --help" twctl -
 comp "db web1" twctl -n ""
 comp "web1" twctl --netns = w
+comp "$NSDIR/web1" twctl -n "$NSDIR/w"
 comp "stats" twctl -n web1 -j st
 comp "msl reuse reuse-delay msl-loopback msl-local msl-remote local-rtt rto-floor" twctl set ""
 comp "" twctl set msl ""
@@ -227,7 +250,7 @@ comp "loopback" twctl set msl 1s reuse lo
 comp "reset" twctl stats ""
 comp "all" twctl metrics ""
 comp "" twctl show ""
-t "bash completion: options, commands, netns names, knobs, stats reset, metrics all" $comp_ok
+t "bash completion: options, commands, netns names and paths, knobs, stats reset, metrics all" $comp_ok
 if command -v shellcheck >/dev/null; then
 	out=$(shellcheck -s bash "$tools/completion/twctl.bash" 2>&1 &&
 	      shellcheck -x "$tools/tests/smoke.sh" "$0" "$repo/tests/lib/tap.sh" 2>&1)

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Options, commands, `stats reset`, knob names (and the values of knobs
-# that take names), network namespace names from /run/netns, and files for
-# -b. Knobs come from the tool's own --help, so new knobs complete without
+# that take names), network namespace names from /run/netns (paths, for a
+# word with a /), and files for -b. Knobs come from the tool's own --help, so new knobs complete without
 # changes here.
 
 # shellcheck disable=SC2207	# COMPREPLY=($(compgen ...)) is the idiom
@@ -61,7 +61,12 @@ _twctl()
 		case $prev in
 		-n | --netns | -netns)
 			[ "$cur" = "=" ] && cur=''
-			COMPREPLY=($(compgen -W "$(_twctl_netns)" -- "$cur"))
+			# a name, or a path (anything with a /)
+			if [[ $cur == */* ]]; then
+				COMPREPLY=($(compgen -f -- "$cur"))
+			else
+				COMPREPLY=($(compgen -W "$(_twctl_netns)" -- "$cur"))
+			fi
 			return ;;
 		-b | --batch | -batch)
 			[ "$cur" = "=" ] && cur=''
@@ -70,10 +75,10 @@ _twctl()
 		esac
 		case $cur in
 		-*)
-			COMPREPLY=($(compgen -W "-n --netns -j --json -p --pretty -b --batch -V --version -h --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "-n --netns -j --json -p --pretty -b --batch -f --force -V --version -h --help" -- "$cur"))
 			;;
 		*)
-			COMPREPLY=($(compgen -W "show set stats monitor metrics help" -- "$cur"))
+			COMPREPLY=($(compgen -W "show set stats monitor metrics showconf help" -- "$cur"))
 			;;
 		esac
 		return

@@ -61,6 +61,14 @@ static void test_options(void)
 	CHECK(parse("--help whatever", true) == 0 && c.help);
 	CHECK(parse("-n ns1 -V", true) == 0 && c.version);
 	CHECK_STR(c.netns, "ns1");
+	/* a path: anything with a / */
+	CHECK(parse("-n /proc/1/ns/net show", true) == 0);
+	CHECK_STR(c.netns, "/proc/1/ns/net");
+	CHECK(parse("-n a/b show", true) == 0);
+	CHECK_STR(c.netns, "a/b");
+	CHECK(parse("-force -b f", true) == 0 && c.force);
+	CHECK(parse("-f -b f", true) == 0 && c.force);
+	CHECK(parse("showconf", true) == 0 && c.cmd->id == CMD_SHOWCONF);
 }
 
 static void test_usage_errors(void)
@@ -76,7 +84,8 @@ static void test_usage_errors(void)
 		{ "--jso show", "unknown option \"--jso\"" },
 		{ "-n", "option -n needs NETNS" },
 		{ "--json=1 show", "option --json takes no value" },
-		{ "-n a/b show", "bad network namespace name \"a/b\"" },
+		{ "-force show", "-force only goes with -b" },
+		{ "-f set msl 1", "-force only goes with -b" },
 		{ "-n .. show", "bad network namespace name \"..\"" },
 		{ "--netns= show", "bad network namespace name \"\"" },
 		{ "show extra", "show: unexpected argument \"extra\"" },
