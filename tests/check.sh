@@ -1,15 +1,16 @@
 #!/bin/bash
 # make check: every test, in two lanes on the two cores.
 #   lane A: host checks (tool, checkpatch, tests/host/*.sh), then Debian 12's
-#           6.1 and 6.12 and sid's newest (7.x) kernel: the module built at
-#           W=1 with sparse (with that release's compiler, in a chroot, for
-#           sid), and every VM suite in one boot (tests/vm/suites.py);
+#           6.1 and 6.12: the module built at W=1 with sparse, and every VM
+#           suite in one boot (tests/vm/suites.py);
 #   lane B: the debug kernel (KASAN, lockdep, kmemleak, UBSAN; built once and
 #           cached), the module for it, KUnit and the VM suites in one boot;
 #           the same kernel as PREEMPT_RT (rtdebug) with the suites whose
 #           hooks queue events and make records; then Debian 13's kernel
-#           (trixie), built in its chroot, with the smoke suite
-#           (tests/vm/test_smoke.py).
+#           (trixie) with the smoke suite (tests/vm/test_smoke.py) and sid's
+#           newest (7.x) with the suites where the kernel's own TIME_WAIT
+#           code decides, each built with its release's compiler in a chroot;
+#           then the real dkms.
 # A suite that crashes or hangs its guest fails, and the host boots again for
 # the suites after it. Ends with a per-phase timing table and
 # "N passed, N failed".
@@ -85,7 +86,8 @@ if [ "$kernels" = all ]; then
 	full=1
 fi
 # Kernels that run the smoke suite only (tests/vm/test_smoke.py), and sid's,
-# which runs the suites where the kernel's own TIME_WAIT code decides (the
+# which runs the suites where the kernel's own TIME_WAIT code decides
+# (reuse's "inherit", tw_entry_stamp on 6.14+, the sysctl registration; the
 # rest is the module's own logic, run on 6.1 and 6.12 and the debug kernel),
 # unless TWCTL_KERNELS=all or TWCTL_TESTS asks otherwise: make check's 15
 # minutes.
@@ -95,7 +97,7 @@ if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	# the suites whose hooks allocate or send (records, events) where
 	# PREEMPT_RT forbids it unless done right (tests/kernel/rt.config)
 	export TWCTL_TESTS_RTDEBUG=${TWCTL_TESTS_RTDEBUG:-test_smoke test_events test_classes}
-	export TWCTL_TESTS_SID=${TWCTL_TESTS_SID:-test_smoke test_msl test_stats test_loadfail}
+	export TWCTL_TESTS_SID=${TWCTL_TESTS_SID:-test_smoke test_msl test_stats test_loadfail test_reuse test_sysctl}
 fi
 export TWCTL_KERNELS="$kernels"	# tests/deps.sh sets up what they need
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
@@ -166,9 +168,9 @@ debian_kernel() {
 
 # Lane A could boot the debug kernel too, for these of its suites, when the
 # lanes need balancing; a debug boot costs ~1 min, so none now: lane A runs
-# 6.1, 6.12 and sid in full, lane B the debug kernel and the smoke kernels.
+# 6.1 and 6.12 in full, lane B the two debug kernels, trixie and sid.
 DEBUG_IN_LANE_A=" "
-LANE_B_KERNELS=" trixie rt rtdebug "	# rtdebug: right after debug
+LANE_B_KERNELS=" trixie sid rt rtdebug "	# rtdebug: right after debug
 
 debug_build() {
 	local kdir
@@ -274,6 +276,7 @@ lane_b() {
 		case $sel in
 		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
 				"$(release_kdir trixie "$KTRIXIE")" ;;
+		sid) phase "kernel $KSID" debian_kernel sid "$KSID" "$(release_kdir sid "$KSID")" ;;
 		rt) phase "kernel $KRT" debian_kernel rt "$KRT" ;;
 		esac
 	done
