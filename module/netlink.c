@@ -147,6 +147,25 @@ static int twctl_nl_put_bucket(struct sk_buff *msg, unsigned int b, u64 n)
 	return 0;
 }
 
+/*
+ * The module-wide gauges (records alive, hook runs missed, namespaces) are
+ * the host's, not the namespace's: they go to a request from init_net, or
+ * from someone with CAP_NET_ADMIN over the initial user namespace (the
+ * host's admin looking into a namespace), never to a container as if they
+ * were its own.
+ */
+static int twctl_nl_put_module_wide(struct sk_buff *msg)
+{
+	if (nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_RECORDS,
+			      twctl_twrec_count(), TWCTL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, TWCTL_A_STATS_HOOKS_MISSED,
+			      twctl_hooks_missed(), TWCTL_A_STATS_PAD) ||
+	    nla_put_u64_64bit(msg, TWCTL_A_STATS_NETNS_COUNT, twctl_netns_count(),
+			      TWCTL_A_STATS_PAD))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int twctl_nl_put_stats_of(struct sk_buff *msg, struct net *net,
 				 const struct twctl_stats *st)
 {
@@ -158,14 +177,8 @@ static int twctl_nl_put_stats_of(struct sk_buff *msg, struct net *net,
 			return -EMSGSIZE;
 	if (nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_ALIVE, twctl_tw_alive(net),
 			      TWCTL_A_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_RECORDS,
-			      twctl_twrec_count(), TWCTL_A_STATS_PAD) ||
 	    nla_put_u64_64bit(msg, TWCTL_A_STATS_TW_RECORD_BYTES,
-			      twctl_twrec_size, TWCTL_A_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, TWCTL_A_STATS_HOOKS_MISSED,
-			      twctl_hooks_missed(), TWCTL_A_STATS_PAD) ||
-	    nla_put_u64_64bit(msg, TWCTL_A_STATS_NETNS_COUNT, twctl_netns_count(),
-			      TWCTL_A_STATS_PAD))
+			      twctl_twrec_size, TWCTL_A_STATS_PAD))
 		return -EMSGSIZE;
 	for (i = 0; i < TWCTL_NSTATES; i++)
 		for (j = 0; j < TWCTL_NSTATES; j++)
@@ -178,7 +191,8 @@ static int twctl_nl_put_stats_of(struct sk_buff *msg, struct net *net,
 	return 0;
 }
 
-static int twctl_nl_put_stats(struct sk_buff *msg, struct net *net)
+static int twctl_nl_put_stats_nest(struct sk_buff *msg, struct net *net,
+				   bool module_wide)
 {
 	struct twctl_stats *st;
 	struct nlattr *nest;
@@ -190,12 +204,24 @@ static int twctl_nl_put_stats(struct sk_buff *msg, struct net *net)
 	twctl_stats_read(net, st);
 	nest = nla_nest_start(msg, TWCTL_A_STATS);
 	err = nest ? twctl_nl_put_stats_of(msg, net, st) : -EMSGSIZE;
+	if (!err && module_wide)
+		err = twctl_nl_put_module_wide(msg);
 	if (err)
 		nla_nest_cancel(msg, nest);
 	else
 		nla_nest_end(msg, nest);
 	kfree(st);
 	return err;
+}
+
+static int twctl_nl_put_stats(struct sk_buff *msg, struct net *net)
+{
+	return twctl_nl_put_stats_nest(msg, net, true);
+}
+
+static int twctl_nl_put_stats_ns(struct sk_buff *msg, struct net *net)
+{
+	return twctl_nl_put_stats_nest(msg, net, false);
 }
 
 /* A reply to @info carrying the family version and what @fill adds. */
@@ -315,8 +341,12 @@ static int twctl_nl_set_policy(struct sk_buff *skb, struct genl_info *info)
 
 static int twctl_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 {
+	bool module_wide = net_eq(genl_info_net(info), &init_net) ||
+			   netlink_capable(skb, CAP_NET_ADMIN);
+
 	return twctl_nl_check_no_attrs(info) ?:
-	       twctl_nl_reply(info, TWCTL_CMD_GET_STATS, twctl_nl_put_stats);
+	       twctl_nl_reply(info, TWCTL_CMD_GET_STATS, module_wide ?
+			      twctl_nl_put_stats : twctl_nl_put_stats_ns);
 }
 
 static int twctl_nl_reset_stats(struct sk_buff *skb, struct genl_info *info)

@@ -133,9 +133,22 @@ static ssize_t tw_alive_show(struct kobject *kobj, struct kobj_attribute *attr,
 }
 
 /* module-wide: length records alive, and the size of one */
+/*
+ * The module-wide gauges are the host's: readable from init_net, or with
+ * CAP_NET_ADMIN over the initial user namespace; a container gets EPERM,
+ * not the host's figures as if they were its own (netlink.c does the same).
+ */
+static bool twctl_sees_module_wide(void)
+{
+	return net_eq(twctl_current_net(), &init_net) ||
+	       ns_capable_noaudit(&init_user_ns, CAP_NET_ADMIN);
+}
+
 static ssize_t tw_records_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
+	if (!twctl_sees_module_wide())
+		return -EPERM;
 	return sysfs_emit(buf, "%ld\n", twctl_twrec_count());
 }
 
@@ -148,12 +161,16 @@ static ssize_t tw_record_bytes_show(struct kobject *kobj,
 static ssize_t hooks_missed_show(struct kobject *kobj,
 				 struct kobj_attribute *attr, char *buf)
 {
+	if (!twctl_sees_module_wide())
+		return -EPERM;
 	return sysfs_emit(buf, "%llu\n", twctl_hooks_missed());
 }
 
 static ssize_t netns_count_show(struct kobject *kobj,
 				struct kobj_attribute *attr, char *buf)
 {
+	if (!twctl_sees_module_wide())
+		return -EPERM;
 	return sysfs_emit(buf, "%llu\n", twctl_netns_count());
 }
 

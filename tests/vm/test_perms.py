@@ -6,6 +6,8 @@
   policy through netlink, but cannot touch init_net's or a sibling netns's
   (sockets opened there before it entered its user namespace), and its
   sysfs writes are refused;
+- the module-wide gauges (tw_records, hooks_missed, netns_count) are the
+  host's: init_net and the host's admin read them, a container does not;
 - nothing a non-admin tries changes any state (policy and counters of
   every netns compared before and after)."""
 import ctypes
@@ -216,6 +218,71 @@ r = in_child(nobody_userns)
 ok(r.get("own_set") == 0 and r.get("own_msl") == 555 and r.get("init_set") == errno.EPERM
    and r.get("sysfs") in (errno.EACCES, errno.EPERM),
    "an unprivileged user's own user+net namespace: set there, nothing else", f"{r}")
+
+# --- module-wide gauges: the host's, not a container's ------------------------
+MODULE_WIDE = ("TWCTL_A_STATS_TW_RECORDS", "TWCTL_A_STATS_HOOKS_MISSED",
+               "TWCTL_A_STATS_NETNS_COUNT")
+
+
+def gauges_seen(g):
+    """Which module-wide gauges, and whether tw_created and the record size,
+    a get-stats reply on g carries."""
+    st = nl.parse_attrs(g.do(U["TWCTL_CMD_GET_STATS"])[0][U["TWCTL_A_STATS"]])
+    return {"module_wide": [a for a in MODULE_WIDE if U[a] in st],
+            "own": U["TWCTL_A_STATS_TW_CREATED"] in st
+            and U["TWCTL_A_STATS_TW_RECORD_BYTES"] in st}
+
+
+def sysfs_gauges():
+    res = {}
+    for f in ("tw_records", "hooks_missed", "netns_count", "tw_record_bytes", "tw_created"):
+        try:
+            res[f] = int(sysfs_read(f"stats/{f}"))
+        except OSError as e:
+            res[f] = -e.errno
+    return res
+
+
+def container_gauges():
+    drop_to_nobody()
+    _libc.prctl(4, 1, 0, 0, 0)     # PR_SET_DUMPABLE: /proc/self is ours again
+    if _libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
+        return {"exception": f"unshare: {os.strerror(ctypes.get_errno())}"}
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"0 {NOBODY} 1")
+    return {"nl": gauges_seen(Genl()), "sysfs": sysfs_gauges()}
+
+
+def nobody_init_gauges():
+    drop_to_nobody()
+    return {"nl": gauges_seen(Genl()), "sysfs": sysfs_gauges()}
+
+
+def admin_in_sib_gauges():
+    with sib:
+        return {"nl": gauges_seen(Genl()), "sysfs": sysfs_gauges()}
+
+
+every = sorted(MODULE_WIDE)
+r = in_child(container_gauges)
+sf = r.get("sysfs", {})
+ok(r.get("nl") == {"module_wide": [], "own": True}
+   and all(sf.get(f) == -errno.EPERM for f in ("tw_records", "hooks_missed", "netns_count"))
+   and sf.get("tw_record_bytes", 0) > 0 and sf.get("tw_created", -1) >= 0,
+   "a container (own user and net namespace) gets its own counters, not the module-wide "
+   "gauges (netlink leaves them out, sysfs EPERM)", f"{r}")
+r = in_child(nobody_init_gauges)
+sf = r.get("sysfs", {})
+ok(sorted(r.get("nl", {}).get("module_wide", [])) == every
+   and all(sf.get(f, -1) >= 0 for f in ("tw_records", "hooks_missed", "netns_count")),
+   "an unprivileged user in init_net reads the module-wide gauges", f"{r}")
+r = in_child(admin_in_sib_gauges)
+sf = r.get("sysfs", {})
+ok(sorted(r.get("nl", {}).get("module_wide", [])) == every
+   and all(sf.get(f, -1) >= 0 for f in ("tw_records", "hooks_missed", "netns_count")),
+   "the host's admin in another namespace reads the module-wide gauges", f"{r}")
 
 # --- nothing changed --------------------------------------------------------
 after = {"init": state(), "sib": state(sib)}
