@@ -2,15 +2,15 @@
 # make check: every test, in two lanes on the two cores.
 #   lane A: host checks (tool, checkpatch, tests/host/*.sh), then Debian 12's
 #           6.1 and 6.12: the module built at W=1 with sparse, and every VM
-#           suite in one boot (tests/vm/suites.py);
+#           suite in one boot (tests/vm/suites.py); then Debian 13's kernel
+#           (trixie) with the smoke suite (tests/vm/test_smoke.py);
 #   lane B: the debug kernel (KASAN, lockdep, kmemleak, UBSAN; built once and
 #           cached), the module for it, KUnit and the VM suites in one boot;
 #           the same kernel as PREEMPT_RT (rtdebug) with the suites whose
-#           hooks queue events and make records; then Debian 13's kernel
-#           (trixie) with the smoke suite (tests/vm/test_smoke.py) and sid's
-#           newest (7.x) with the suites where the kernel's own TIME_WAIT
-#           code decides, each built with its release's compiler in a chroot;
-#           then the real dkms.
+#           hooks queue events and make records; then sid's newest (7.x)
+#           with the suites where the kernel's own TIME_WAIT code decides;
+#           then the real dkms. trixie and sid are built with their
+#           release's compiler in a chroot.
 # A suite that crashes or hangs its guest fails, and the host boots again for
 # the suites after it. Ends with a per-phase timing table and
 # "N passed, N failed".
@@ -168,9 +168,10 @@ debian_kernel() {
 
 # Lane A could boot the debug kernel too, for these of its suites, when the
 # lanes need balancing; a debug boot costs ~1 min, so none now: lane A runs
-# 6.1 and 6.12 in full, lane B the two debug kernels, trixie and sid.
+# 6.1 and 6.12 in full and trixie's smoke, lane B the two debug kernels
+# and sid.
 DEBUG_IN_LANE_A=" "
-LANE_B_KERNELS=" trixie sid rt rtdebug "	# rtdebug: right after debug
+LANE_B_KERNELS=" sid rt rtdebug "	# rtdebug: right after debug
 
 debug_build() {
 	local kdir
