@@ -325,8 +325,9 @@ SPORT = 5000
 
 
 def pair_run(tag, policy, dur, rate=0.0, server_ports=1, trace=False):
-    """One P3 run. With trace, twctl's tw_arm and tw_reuse_decision events
-    are recorded and compared (see reuse_ages()); returns (result, extra)."""
+    """One P3 run: twbench's result, plus the module's reuse counters of the
+    client netns (module_stats) when the module is loaded and, with trace,
+    its tw_arm and tw_reuse_decision events compared (trace: reuse_ages())."""
     p = twtest.Pair(tag, CPORTS)
     extra = {}
     try:
