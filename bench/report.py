@@ -70,6 +70,7 @@ w("```sh\nmake bench                              # Debian 6.1 and 6.12, one VM 
   "make bench BENCH_KERNELS=61             # one kernel\n"
   "bench/run.sh --smoke                    # the ~2 min harness check (results in build/bench/smoke)\n"
   "bench/run.sh --icount --kernels \"61 612\" --reps 8 --conns 3000   # P1 as instructions (about 10 min per kernel)\n"
+  "bench/run.sh --kernels \"61 612\" --only exhaustion --no-harness-check   # P3 alone (about 8 min per kernel; run it on a quiet host)\n"
   "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png\n```\n")
 w("`bench/run.sh` installs `bpftrace` and `gnuplot-nox` with apt if missing, builds "
   "`bench/twbench` and `tools/twctl`, exports the module sources of git HEAD and builds "
