@@ -4,7 +4,11 @@
 #
 #   bench/run.sh [--smoke] [--kernels "61 612"] [--results DIR] [--no-report]
 #                [--only overhead,exhaustion,precision,memory] [--icount]
-#                [--reps N] [--conns N]
+#                [--reps N] [--conns N] [--p3-cases KEYS] [--no-harness-check]
+#
+# --p3-cases runs only these P3 cases (keys of bench/guest.py, e.g.
+# twctl_always,limit); --no-harness-check skips the harness smoke test
+# (for such partial re-measurements).
 #
 # --icount measures P1 again as instructions: the VM runs with QEMU's
 # -icount shift=0 (TCG), so its clock advances 1 ns per instruction executed
@@ -27,7 +31,7 @@ cd "$top"
 # shellcheck source=tests/lib/build.sh
 . tests/lib/build.sh
 
-smoke='' kernels="61" results='' report=1 only='' icount='' reps='' conns=''
+smoke='' kernels="61" results='' report=1 only='' icount='' reps='' conns='' p3cases='' hcheck=1
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1 ;;
@@ -38,7 +42,9 @@ while [ $# -gt 0 ]; do
 	--icount) icount=1 ;;
 	--reps) reps=$2; shift ;;	# overhead: rounds
 	--conns) conns=$2; shift ;;	# overhead: connections per run
-	*) sed -n '2,22p' "$0"; exit 2 ;;
+	--p3-cases) p3cases=$2; shift ;;
+	--no-harness-check) hcheck= ;;
+	*) sed -n '2,27p' "$0"; exit 2 ;;
 	esac
 	shift
 done
@@ -75,7 +81,7 @@ make -s -C bench twbench >/dev/null
 
 # The harness itself first (bench/test_bench_smoke.py, ~2 min on 6.1): every
 # part runs and gives well-formed results, or no figure is taken.
-if [ -z "$smoke" ] && [ -z "$icount" ]; then
+if [ -z "$smoke" ] && [ -z "$icount" ] && [ -n "$hcheck" ]; then
 	(repo=$top && build_module "$K61" "/lib/modules/$K61/build") >/dev/null ||
 		{ echo "bench: module build for $K61 failed" >&2; exit 1; }
 	python3 tests/vm/suites.py "$K61" 61 bench/test_bench_smoke.py=900 ||
@@ -105,7 +111,7 @@ for sel in $kernels; do
 		bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
 		--ko-tponly "$src/build/$k-tponly/twctl.ko" \
 		--bench "$top/bench/twbench" --tool "$top/tools/twctl" \
-		${only:+--only "$only"} ${reps:+--reps "$reps"} ${conns:+--conns "$conns"} --out /tmp/twctl-out/bench.json || rc=$?
+		${only:+--only "$only"} ${reps:+--reps "$reps"} ${conns:+--conns "$conns"} ${p3cases:+--p3-cases "$p3cases"} --out /tmp/twctl-out/bench.json || rc=$?
 	t1=$(date +%s)
 	if [ $rc -ne 0 ] || [ ! -f "$vm/bench.json" ]; then
 		echo "bench: the guest run on $k failed (exit $rc); see $vm/output" >&2

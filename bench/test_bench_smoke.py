@@ -68,6 +68,15 @@ ok(lim.get("errors_total") == 0 and lim.get("connections", 0) > ex.get("client_p
 m5 = cases.get("twctl_msl500", {})
 ok(m5.get("zero_error_rate", 0) > 0 and m5["paced"][-1]["errors_total"] == 0,
    "exhaustion: msl 500 ms, a paced run without EADDRNOTAVAIL", str(m5.get("paced"))[:300])
+tw = cases.get("twctl_always", {})
+trd = tw.get("traced", {}).get("trace", {})
+ok(trd.get("decisions", {}).get("granted", 0) > 0 and trd.get("real_minus_computed_ms")
+   and not trd.get("lost_events"),
+   "exhaustion: reuse always, traced: reuse decisions with their real and computed ages",
+   str(trd)[:300])
+ok(tw.get("unpaced", {}).get("module_stats", {}).get("reuse_granted", 0) > 0,
+   "exhaustion: reuse always: the module's reuse counters are read",
+   str(tw.get("unpaced", {}).get("module_stats")))
 
 # --- precision ---------------------------------------------------------------------
 pr = d.get("precision", {}).get("results", [])
