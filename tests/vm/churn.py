@@ -19,26 +19,37 @@ duration = float(sys.argv[1]) if len(sys.argv) > 1 else 3600
 family = socket.AF_INET6 if "-6" in sys.argv else socket.AF_INET
 addr = "::1" if family == socket.AF_INET6 else "127.0.0.1"
 
+TIMEOUT_S = 20
 srv = socket.socket(family, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind((addr, 0))
 srv.listen(128)
 
 
+srv_errors = []                 # what went wrong on the server's side
+
+
 def serve():
+    """One connection at a time. An error on one (a reset, a timeout) is
+    counted and the next is served: before, the first one ended the thread
+    and every later connection hung, unserved, until the client's timeout."""
     while not stop.is_set():
         try:
             c, _ = srv.accept()
+        except OSError:
+            return                  # the listener is gone
+        try:
+            c.settimeout(TIMEOUT_S)
             c.recv(1)
             c.sendall(b"y")
             c.recv(1)
+        except OSError as e:
+            srv_errors.append(repr(e))
+        finally:
             c.close()
-        except OSError:
-            return
 
 
 threading.Thread(target=serve, daemon=True).start()
-TIMEOUT_S = 20
 n = errors = 0
 slowest = 0.0
 last = ""
@@ -66,5 +77,8 @@ while not stop.is_set() and time.monotonic() < end:
         last = f" (last: {e!r} in {stage}; ss: {' | '.join(ss[1:6])})"
         if s is not None:
             s.close()
+if srv_errors:
+    errors += len(srv_errors)
+    last += f" (server: {len(srv_errors)} errors, last {srv_errors[-1]})"
 print(f"churn: {n} connections, {errors} errors, slowest {slowest:.2f} s{last}",
       flush=True)
