@@ -291,7 +291,9 @@ lane=-
 phase "tool" make -s -C tools all variant-v99 >"$work/tool.log" 2>&1 ||
 	{ cat "$work/tool.log"; echo "tool build failed"; echo "0 passed, 1 failed"; exit 1; }
 
-export TWCTL_VM_LOCK=0		# the lanes are the only guests of this run
+# The lanes are the only guests of this run; TWCTL_VM_LOCK=1 makes them
+# take turns with other runs on this host (tests/vm/run-vm.sh).
+export TWCTL_VM_LOCK=${TWCTL_VM_LOCK:-0}
 if [ "${TWCTL_LANES:-2}" = 1 ]; then
 	lane_b >"$work/lane-B" 2>&1	# first: lane A waits for its debug build
 	lane_a >"$work/lane-A" 2>&1
