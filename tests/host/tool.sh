@@ -19,13 +19,13 @@ trap 'rm -rf "$tmp"' EXIT
 # t NAME STATUS [OUTPUT]: one TAP line; on failure OUTPUT as diagnostics.
 t() { tap_check "tool: $1" "$2" "${3:-}"; }
 
-out=$(make -s -C "$tools" 2>&1)
+out=$(make -s -C "$tools" WERROR=1 2>&1)
 t "builds with -Wall -Wextra -Werror (C11, libmnl)" $? "$out"
 [ -x "$tools/twctl" ] || tap_stop "tool: no tools/twctl: nothing else to check"
 
 # Unit tests and the sanitized smoke run print their own TAP lines.
 tap_run -n "tool: unit tests and smoke run pass under ASan/UBSan (make -C tools test)" \
-	make -s -C "$tools" test
+	make -s -C "$tools" WERROR=1 test
 
 tap_run env TWCTL="$tools/twctl" TWCTL_LABEL="tool (release build)" \
 	sh "$tools/tests/smoke.sh"
