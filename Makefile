@@ -15,7 +15,7 @@ DKMS_SRC = $(DESTDIR)/usr/src/twctl-$(VERSION)
 
 .PHONY: all module tool clean deps check demo kunit style sparse \
 	fuzz stress mutants install module-install tool-install dkms-install uninstall \
-	module-uninstall tool-uninstall boot-install boot-uninstall print-version help bench
+	module-uninstall tool-uninstall boot-install boot-uninstall print-version help bench deb
 
 all: module tool
 
@@ -48,6 +48,7 @@ help:
 	@echo "make install    install module (+depmod), tool and boot files; DESTDIR, PREFIX honoured"
 	@echo "make uninstall  remove what make install installed (same KDIR, DESTDIR, PREFIX)"
 	@echo "make dkms-install  copy the module sources to /usr/src/twctl-$(VERSION) for dkms"
+	@echo "make deb        Debian packages twctl and twctl-dkms into build/deb/ (dpkg-buildpackage)"
 	@echo "make print-version  the version of module, tool and dkms package"
 
 module:
@@ -98,6 +99,12 @@ sparse:
 
 print-version:
 	@echo $(VERSION)
+
+# The Debian packages twctl (tool, boot files) and twctl-dkms (module
+# sources) of version $(VERSION), built from a copy of the tree into
+# build/deb/ (debian/, scripts/mkdeb.sh).
+deb:
+	bash scripts/mkdeb.sh
 
 install: module-install tool-install boot-install
 
