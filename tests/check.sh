@@ -9,8 +9,8 @@
 #           the same kernel as PREEMPT_RT (rtdebug) with the suites whose
 #           hooks queue events and make records; then sid's newest (7.x)
 #           with the suites where the kernel's own TIME_WAIT code decides;
-#           then the real dkms. trixie and sid are built with their
-#           release's compiler in a chroot.
+#           then the real dkms and the Debian packages. trixie and sid are
+#           built with their release's compiler in a chroot.
 # A suite that crashes or hangs its guest fails, and the host boots again for
 # the suites after it. Ends with a per-phase timing table and
 # "N passed, N failed".
@@ -134,8 +134,9 @@ suites_for() {
 }
 
 # Host checks, in two parts for the lanes' balance: the real dkms build
-# (tests/host/dkms.sh, ~1 min) ends lane B, the rest starts lane A.
-HOST_IN_LANE_B=" dkms.sh "
+# (tests/host/dkms.sh, ~1 min) and the Debian packages (tests/host/package.sh)
+# end lane B, the rest starts lane A.
+HOST_IN_LANE_B=" dkms.sh package.sh "	# one lane: both use the host's dkms
 
 host_checks() {
 	local t

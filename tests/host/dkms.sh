@@ -30,8 +30,10 @@ t() { tap_check "dkms: $1" "$2" "${3:-}"; }
 command -v dkms >/dev/null || { t "dkms is installed (make deps)" 1; tap_done; }
 resolve_kernels || { t "test kernels resolved" 1; tap_done; }
 kernels=("$K61" "$K612")
-# One run at a time on this machine (they share /usr/src and the dkms tree).
-exec 9<"$0"
+# One run at a time on this machine, and not beside tests/host/package.sh
+# (they share /usr/src and the dkms tree).
+mkdir -p "$TWCTL_CACHE"
+exec 9>"$TWCTL_CACHE/dkms.lock"
 flock 9
 
 ver=$(make -s -C "$repo" print-version)
