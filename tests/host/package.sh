@@ -220,6 +220,11 @@ cleanup() {
 	dpkg --purge "${pkgs[@]}" >/dev/null 2>&1
 	dkms remove -m twctl -v "$ver" --all >/dev/null 2>&1
 	rm -rf "/usr/src/twctl-$ver" "/var/lib/dkms/twctl/$ver"
+	# dkms's links kernel-KVER-ARCH -> VERSION/KVER/ARCH, which a failed
+	# dkms remove (its sources gone) leaves
+	for f in /var/lib/dkms/twctl/kernel-*; do
+		[[ ! -L $f || $(readlink "$f") != "$ver"/* ]] || rm -f "$f"
+	done
 	rmdir /var/lib/dkms/twctl 2>/dev/null
 	for k in "${kernels[@]}"; do
 		rm -f "/lib/modules/$k/updates/dkms"/twctl.ko*
