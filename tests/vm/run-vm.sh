@@ -58,7 +58,7 @@ if [ -z "$outdir" ]; then
 	trap 'rm -rf "$outdir"' EXIT
 fi
 mkdir -p "$outdir"
-rm -f "$outdir"/{rc,output,dmesg,console.log,stopped}
+rm -f "$outdir"/{rc,output,dmesg,console.log,stopped,qemu.pid}
 
 case $script in
 *.py) runner="/usr/bin/python3 -u" ;;
@@ -139,7 +139,7 @@ stall=
 
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
-	-display none -monitor none -no-reboot \
+	-display none -monitor none -no-reboot -pidfile "$outdir/qemu.pid" \
 	-serial "file:$outdir/console.log" \
 	-kernel "$image" -initrd "$rd" \
 	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 $stall twmods=$twmods twrepo=$repo" \

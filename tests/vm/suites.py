@@ -15,6 +15,7 @@ a plan for all of it. Exit status: 0 when everything passed.
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -88,7 +89,7 @@ def boot(kernel, label, specs, kmemleak):
             spec = next((s for s in specs if suite_name(s) == cur[1]), "=120")
             limit = int(spec.partition("=")[2] or 600) + 60
             if time.monotonic() - t_cur > limit:
-                subprocess.run(["pkill", "-f", f"path={outdir},mount_tag=twout"])
+                stop_guest(outdir)
         elif time.monotonic() - start > budget + 30:
             p.kill()
     vmlog = p.stdout.read()
@@ -131,6 +132,16 @@ def boot(kernel, label, specs, kmemleak):
             vmlog[-3000:] + "\n" + "\n".join(console.splitlines()[-40:]))
         return []
     return rest
+
+
+def stop_guest(outdir):
+    """Ends a hung guest's QEMU (run-vm.sh has it write its pid into
+    outdir); run-vm.sh then reports what it has."""
+    try:
+        with open(os.path.join(outdir, "qemu.pid")) as f:
+            os.kill(int(f.read().strip()), signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
 
 
 def suite_name(spec):
