@@ -66,7 +66,11 @@ def boot(kernel, label, specs, kmemleak):
     argv = [os.path.join(here, "run-vm.sh"), "-t", str(budget), "-o", outdir,
             kernel, runner] + (["--kmemleak"] if kmemleak else []) + specs
     env = dict(os.environ, TWCTL_VM_NOSCAN="1")
-    start = time.monotonic()
+    # The budget counts from the guest's start (QEMU writes its pid), not
+    # from run-vm.sh's: with TWCTL_VM_LOCK=1 it may first wait its turn
+    # behind other runs' guests.
+    start = None
+    pidfile = os.path.join(outdir, "qemu.pid")
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, env=env)
     # Watch progress through the output share: a suite that runs past its
@@ -76,6 +80,8 @@ def boot(kernel, label, specs, kmemleak):
     cur, t_cur = None, time.monotonic()
     while p.poll() is None:
         time.sleep(2)
+        if start is None and os.path.exists(pidfile):
+            start = time.monotonic()
         try:
             with open(outfile, errors="replace") as f:
                 begun = re.findall(r"^### (begin|end) (\S+)", f.read(), re.M)
@@ -90,7 +96,7 @@ def boot(kernel, label, specs, kmemleak):
             limit = int(spec.partition("=")[2] or 600) + 60
             if time.monotonic() - t_cur > limit:
                 stop_guest(outdir)
-        elif time.monotonic() - start > budget + 30:
+        elif start is not None and time.monotonic() - start > budget + 30:
             p.kill()
     vmlog = p.stdout.read()
     try:
