@@ -82,7 +82,7 @@ exec 3>&1
 kernels=${TWCTL_KERNELS:-host 61 612 sid debug rtdebug trixie}
 full=
 if [ "$kernels" = all ]; then
-	kernels="host 61 612 sid debug trixie rt rtdebug"
+	kernels="host 61 612 sid debug trixie rt rtdebug cloud"
 	full=1
 fi
 # Kernels that run the smoke suite only (tests/vm/test_smoke.py), and sid's,
@@ -94,6 +94,8 @@ fi
 if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	export TWCTL_TESTS_TRIXIE=${TWCTL_TESTS_TRIXIE:-test_smoke}
 	export TWCTL_TESTS_RT=${TWCTL_TESTS_RT:-test_smoke}
+	# Debian 12's cloud flavour: its guests see the host over virtiofs
+	export TWCTL_TESTS_CLOUD=${TWCTL_TESTS_CLOUD:-test_smoke}
 	# the suites whose hooks allocate or send (records, events) where
 	# PREEMPT_RT forbids it unless done right (tests/kernel/rt.config)
 	export TWCTL_TESTS_RTDEBUG=${TWCTL_TESTS_RTDEBUG:-test_smoke test_events test_classes}
@@ -240,6 +242,7 @@ lane_a() {
 		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
 				"$(release_kdir trixie "$KTRIXIE")" ;;
 		sid) phase "kernel $KSID" debian_kernel sid "$KSID" "$(release_kdir sid "$KSID")" ;;
+		cloud) phase "kernel $KCLOUD" debian_kernel cloud "$KCLOUD" ;;
 		debug) ;;
 		*) phase "kernel $sel" debian_kernel "$sel" "$sel" ;;
 		esac
@@ -280,6 +283,7 @@ lane_b() {
 				"$(release_kdir trixie "$KTRIXIE")" ;;
 		sid) phase "kernel $KSID" debian_kernel sid "$KSID" "$(release_kdir sid "$KSID")" ;;
 		rt) phase "kernel $KRT" debian_kernel rt "$KRT" ;;
+		cloud) phase "kernel $KCLOUD" debian_kernel cloud "$KCLOUD" ;;
 		esac
 	done
 	case " $kernels " in

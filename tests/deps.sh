@@ -2,7 +2,9 @@
 # Install everything the build, the demo and the tests need on a Debian bookworm
 # machine, and fetch the two test kernels into a cache outside the git tree.
 # When TWCTL_KERNELS (tests/check.sh) names trixie or sid, also that release's
-# chroot, kernel headers and image (tests/lib/kernels.sh, setup_release).
+# chroot, kernel headers and image (tests/lib/kernels.sh, setup_release);
+# when it names cloud, also virtiofsd in the trixie chroot (that kernel has no
+# 9p for the test guests).
 # Re-runs with everything present take seconds and do not touch the network.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -22,13 +24,17 @@ sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 # asked for.
 releases=()
 bookworm=(K61 K612)		# kernels of this release: headers and image
+virtiofs=			# virtiofsd (the cloud kernel has no 9p)
 for k in ${TWCTL_KERNELS:-}; do
 	case $k in
 	trixie|sid) releases+=("$k") ;;
 	rt) bookworm+=(KRT) ;;
+	cloud) bookworm+=(KCLOUD) virtiofs=1 ;;
 	esac
 done
-[ ${#releases[@]} -eq 0 ] || need_pkgs+=(debootstrap)
+if [ ${#releases[@]} -gt 0 ] || [ -n "$virtiofs" ]; then
+	need_pkgs+=(debootstrap)
+fi
 
 missing=()
 for p in "${need_pkgs[@]}"; do
@@ -60,6 +66,10 @@ for rel in "${releases[@]}"; do
 	v=$(_kvar "$rel")
 	more+=" $rel=${!v}"
 done
+if [ -n "$virtiofs" ]; then
+	setup_virtiofsd		# in the trixie chroot (tests/lib/kernels.sh)
+	more+=" cloud=$KCLOUD"
+fi
 # The kernel's YNL tools and netlink schemas (tests/host/ynl.sh, and
 # test_netlink.py in the guests).
 ynl=$TWCTL_CACHE/ynl

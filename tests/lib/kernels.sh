@@ -40,7 +40,10 @@ resolve_kernels() {
 	fi
 	# The PREEMPT_RT flavour of the same 6.12 ABI (linux-image-...-rt-amd64).
 	KRT=${K612%-amd64}-rt-amd64
-	export K61 K612 KRT
+	# The cloud flavour (linux-image-...-cloud-amd64): no 9p, virtiofs
+	# built in (tests/vm/run-vm.sh).
+	KCLOUD=${K612%-amd64}-cloud-amd64
+	export K61 K612 KRT KCLOUD
 }
 
 image_dir() { echo "$TWCTL_CACHE/img/$1"; }
@@ -265,4 +268,24 @@ setup_release() {
 		in_chroot "$c" apt-get update -qq
 	done
 	export "$(_kvar "$rel")=$v"
+}
+
+# virtiofsd, for guests whose kernel has no 9p (the cloud flavour): packaged
+# in trixie, not in bookworm, so it runs from the trixie chroot
+# (tests/vm/run-vm.sh). setup_virtiofsd makes that chroot if absent and
+# installs it there, as $VIRTIOFSD inside the chroot.
+VIRTIOFSD=/usr/libexec/virtiofsd
+
+setup_virtiofsd() {
+	local c
+	make_chroot trixie || return 1
+	c=$(chroot_dir trixie)
+	[ -x "$c$VIRTIOFSD" ] && return 0
+	in_chroot "$c" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends virtiofsd >/dev/null 2>&1 || {
+		# the chroot's lists may name packages gone from the mirror
+		in_chroot "$c" apt-get update -qq &&
+		in_chroot "$c" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends virtiofsd >/dev/null; } || return 1
+	[ -x "$c$VIRTIOFSD" ] || { echo "deps: no $VIRTIOFSD in the trixie chroot" >&2; return 1; }
 }

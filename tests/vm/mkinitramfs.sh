@@ -1,10 +1,13 @@
 #!/bin/bash
-# mkinitramfs.sh MODDIR KVER OUT: a busybox initramfs for the test VM.
-# MODDIR is the kernel's module tree (lib/modules/KVER) or "-" when the kernel
-# has virtio and 9p built in. The modules needed for 9p are found with their
-# dependencies in modules.dep and written in load order, decompressed.
+# mkinitramfs.sh MODDIR KVER OUT [MODULES]: a busybox initramfs for the test
+# VM. MODDIR is the kernel's module tree (lib/modules/KVER) or "-" when the
+# kernel has virtio and 9p built in. MODULES (default "virtio_pci 9pnet_virtio
+# 9p": what the host share needs, tests/vm/run-vm.sh) are found with their
+# dependencies in modules.dep and written in load order, decompressed; those
+# the kernel has built in are not in modules.dep and are left out.
 set -euo pipefail
 moddir=$1 kver=$2 out=$3
+modules=${4:-virtio_pci 9pnet_virtio 9p}
 here=$(cd "$(dirname "$0")" && pwd)
 bb=$(command -v busybox || echo /bin/busybox)
 [ -x "$bb" ] || { echo "mkinitramfs: busybox-static is missing" >&2; exit 1; }
@@ -22,7 +25,8 @@ chmod 755 "$root/init"
 
 if [ "$moddir" != - ]; then
 	# Topological order from modules.dep: every module after its deps.
-	python3 - "$moddir" virtio_pci 9pnet_virtio 9p > "$root/etc/modules.list" <<'PY'
+	# shellcheck disable=SC2086 # one word per module
+	python3 - "$moddir" $modules > "$root/etc/modules.list" <<'PY'
 import os, sys
 moddir, wanted = sys.argv[1], sys.argv[2:]
 deps = {}

@@ -6,7 +6,9 @@
 # read-only, runs SCRIPT (bash or python3, by extension) inside as root and
 # copies its output to stdout. Exit status: the script's, or 125 when the
 # guest did not finish (timeout, panic) or its kernel logged a splat; then the
-# last console lines and the guest's dmesg are printed.
+# last console lines and the guest's dmesg are printed. The host's root and
+# the output directory reach the guest over 9p, or over virtiofs when the
+# kernel has no 9p (Debian's cloud flavour): see "share" below.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -36,29 +38,73 @@ if [ -n "$debug" ]; then
 	moddir=-
 	twmods=
 	ko=$repo/build/$kernel/twctl.ko
+	kconfig=$kdir/.config
 else
 	kver=$kernel
 	image=$(image_dir "$kver")/vmlinuz
+	kconfig=$(image_dir "$kver")/boot/config-$kver
 	moddir=$(image_dir "$kver")/lib/modules/$kver
 	twmods=$(image_dir "$kver")/lib/modules
 	ko=$repo/build/$kver/twctl.ko
 fi
 [ -f "$image" ] || { echo "run-vm: no kernel image $image (run make deps)" >&2; exit 125; }
 
+# How the guest sees the host's root (read-only) and the output directory:
+# the kernel's config decides, the one place where flavours differ here.
+# - 9p (virtio-9p, QEMU's -virtfs): every kernel with CONFIG_NET_9P;
+# - virtiofs: Debian's cloud flavour has no 9p at all, but CONFIG_VIRTIO_FS=y
+#   and CONFIG_VIRTIO_PCI=y (no module to load). Its server, virtiofsd, is
+#   packaged in trixie, not in bookworm: it runs in the trixie chroot
+#   (tests/lib/kernels.sh, setup_virtiofsd), one per share, on the host
+#   directory bind-mounted into the chroot, and QEMU reaches its socket there.
+#   The guest's memory must be shareable with it (memfd, share=on).
+share=9p
+initmods=
+if [ -f "$kconfig" ] && ! grep -q '^CONFIG_NET_9P=' "$kconfig"; then
+	grep -q '^CONFIG_VIRTIO_FS=' "$kconfig" ||
+		{ echo "run-vm: $kver has neither 9p nor virtiofs for the host share" >&2; exit 125; }
+	share=virtiofs
+	initmods="virtio_pci virtiofs"	# when not built in
+fi
+
 # The initramfs depends on the kernel's modules and on our init script only.
-key=$( (echo "$kver"; cat "$here/init" "$here/mkinitramfs.sh") | sha256sum | cut -c1-16)
+key=$( (echo "$kver $initmods"; cat "$here/init" "$here/mkinitramfs.sh") | sha256sum | cut -c1-16)
 rd=$TWCTL_CACHE/initramfs/$kver-$key.cpio.gz
 if [ ! -f "$rd" ]; then
 	mkdir -p "$(dirname "$rd")"
-	"$here/mkinitramfs.sh" "$moddir" "$kver" "$rd"
+	# no module list: mkinitramfs.sh's own (9p)
+	"$here/mkinitramfs.sh" "$moddir" "$kver" "$rd" ${initmods:+"$initmods"}
 fi
 
+vfs=		# virtiofs: the directory of virtiofsd's sockets and logs
+vfs_pids=()
+# shellcheck disable=SC2317 # run by the trap
+cleanup() {
+	local p t
+	set +e
+	for p in "${vfs_pids[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	if [ -n "$vfs" ]; then
+		# the bind mounts were private to virtiofsd's mount namespace:
+		# empty directories here; rmdir, never rm -r, on them
+		for t in hostroot twout; do
+			rm -f "$vfs/$t.sock" "$vfs/$t.sock.pid" "$vfs/$t.log"
+			rmdir "$vfs/$t.dir" 2>/dev/null
+		done
+		rmdir "$vfs"
+	fi
+	[ -z "$own_outdir" ] || rm -rf "$outdir"
+}
+own_outdir=
 if [ -z "$outdir" ]; then
 	outdir=$(mktemp -d /tmp/twvm.XXXXXX)
-	trap 'rm -rf "$outdir"' EXIT
+	own_outdir=1
 fi
+trap cleanup EXIT
 mkdir -p "$outdir"
-rm -f "$outdir"/{rc,output,dmesg,console.log,stopped}
+rm -f "$outdir"/{rc,output,dmesg,console.log,stopped,qemu.pid}
 
 case $script in
 *.py) runner="/usr/bin/python3 -u" ;;
@@ -130,6 +176,61 @@ fi
 # overrides.
 mem=${TWCTL_VM_MEM:-$([ -n "$debug" ] && echo 1024 || echo 2048)}
 
+# start_virtiofsd TAG DIR OPTS...: virtiofsd from the trixie chroot serving
+# host directory DIR as TAG, on the socket $vfs/TAG.sock; returns once the
+# socket is there, fails (with virtiofsd's log) when it does not come. Its
+# own sandbox is a chroot into DIR: the default one (namespaces and
+# pivot_root) cannot start inside a chroot ("Error entering sandbox:
+# CleanMount(... Invalid argument)").
+start_virtiofsd() {
+	local tag=$1 dir=$2 c pid n=0
+	shift 2
+	c=$(chroot_dir trixie)
+	mkdir "$vfs/$tag.dir"
+	# shellcheck disable=SC2016 # the inner shell expands
+	unshare -m --propagation private -- sh -c '
+		c=$1 dir=$2 mnt=$3
+		shift 3
+		mount --rbind "$dir" "$c$mnt" &&
+		mount -t proc proc "$c/proc" &&
+		exec chroot "$c" "$@"' sh "$c" "$dir" "${vfs#"$c"}/$tag.dir" \
+		"$VIRTIOFSD" --sandbox=chroot --shared-dir "${vfs#"$c"}/$tag.dir" \
+		--socket-path "${vfs#"$c"}/$tag.sock" "$@" >"$vfs/$tag.log" 2>&1 &
+	pid=$!
+	vfs_pids+=("$pid")
+	until [ -S "$vfs/$tag.sock" ]; do
+		if ! kill -0 "$pid" 2>/dev/null || [ $((n += 1)) -gt 300 ]; then
+			echo "run-vm: virtiofsd for $tag ($dir) did not start; its log:"
+			sed 's/^/  | /' "$vfs/$tag.log"
+			return 1
+		fi
+		sleep 0.1
+	done
+}
+
+case $share in
+9p)
+	# shellcheck disable=SC2054 # commas: QEMU's option syntax
+	shares=(-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap
+		-virtfs "local,path=$outdir,mount_tag=twout,security_model=none,multidevs=remap")
+	;;
+virtiofs)
+	[ -x "$(chroot_dir trixie)$VIRTIOFSD" ] ||
+		{ echo "run-vm: no virtiofsd in $(chroot_dir trixie) (TWCTL_KERNELS=cloud tests/deps.sh)"; exit 125; }
+	vfs=$(mktemp -d "$(chroot_dir trixie)/run/twvfs.XXXXXX")
+	# the root: read-only for virtiofsd (and mounted so in the guest),
+	# cached like 9p's cache=loose; the output directory: written through
+	start_virtiofsd hostroot / --readonly --cache=always || exit 125
+	start_virtiofsd twout "$outdir" --cache=never || exit 125
+	# shellcheck disable=SC2054 # commas: QEMU's option syntax
+	shares=(-object "memory-backend-memfd,id=mem,size=${mem}M,share=on" -numa node,memdev=mem
+		-chardev "socket,id=hostroot,path=$vfs/hostroot.sock"
+		-device vhost-user-fs-pci,chardev=hostroot,tag=hostroot
+		-chardev "socket,id=twout,path=$vfs/twout.sock"
+		-device vhost-user-fs-pci,chardev=twout,tag=twout)
+	;;
+esac
+
 # Under TCG a guest's vCPU is a host thread that can wait for the CPU while
 # the other lane of make check runs: the RCU stall and soft lockup
 # detectors get twice their default patience (they still fire on a real
@@ -139,12 +240,11 @@ stall=
 
 set +e
 timeout -k 10 "$timeout" qemu-system-x86_64 "${accel[@]}" -m "$mem" -smp "$smp" \
-	-display none -monitor none -no-reboot \
+	-display none -monitor none -no-reboot -pidfile "$outdir/qemu.pid" \
 	-serial "file:$outdir/console.log" \
 	-kernel "$image" -initrd "$rd" \
-	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 $stall twmods=$twmods twrepo=$repo" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-virtfs "local,path=$outdir,mount_tag=twout,security_model=none,multidevs=remap" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=4 $stall twmods=$twmods twrepo=$repo twshare=$share" \
+	"${shares[@]}" \
 	</dev/null &
 qpid=$!
 # A guest whose job has ended (rc written) powers off within seconds. One
@@ -186,6 +286,11 @@ if [ ! -f "$outdir/rc" ]; then
 	fi
 	echo "run-vm: guest ($kver) $why; last console lines:"
 	tail -n 40 "$outdir/console.log" 2>/dev/null | sed 's/^/  | /'
+	for t in hostroot twout; do
+		[ -s "$vfs/$t.log" ] || continue
+		echo "run-vm: virtiofsd ($t) said:"
+		tail -n 10 "$vfs/$t.log" | sed 's/^/  | /'
+	done
 	exit 125
 fi
 # tests/vm/suites.py scans per suite (TWCTL_VM_NOSCAN=1): the runner marks

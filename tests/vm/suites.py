@@ -15,6 +15,7 @@ a plan for all of it. Exit status: 0 when everything passed.
 """
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,7 +66,11 @@ def boot(kernel, label, specs, kmemleak):
     argv = [os.path.join(here, "run-vm.sh"), "-t", str(budget), "-o", outdir,
             kernel, runner] + (["--kmemleak"] if kmemleak else []) + specs
     env = dict(os.environ, TWCTL_VM_NOSCAN="1")
-    start = time.monotonic()
+    # The budget counts from the guest's start (QEMU writes its pid), not
+    # from run-vm.sh's: with TWCTL_VM_LOCK=1 it may first wait its turn
+    # behind other runs' guests.
+    start = None
+    pidfile = os.path.join(outdir, "qemu.pid")
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, env=env)
     # Watch progress through the output share: a suite that runs past its
@@ -75,6 +80,8 @@ def boot(kernel, label, specs, kmemleak):
     cur, t_cur = None, time.monotonic()
     while p.poll() is None:
         time.sleep(2)
+        if start is None and os.path.exists(pidfile):
+            start = time.monotonic()
         try:
             with open(outfile, errors="replace") as f:
                 begun = re.findall(r"^### (begin|end) (\S+)", f.read(), re.M)
@@ -88,8 +95,8 @@ def boot(kernel, label, specs, kmemleak):
             spec = next((s for s in specs if suite_name(s) == cur[1]), "=120")
             limit = int(spec.partition("=")[2] or 600) + 60
             if time.monotonic() - t_cur > limit:
-                subprocess.run(["pkill", "-f", f"path={outdir},mount_tag=twout"])
-        elif time.monotonic() - start > budget + 30:
+                stop_guest(outdir)
+        elif start is not None and time.monotonic() - start > budget + 30:
             p.kill()
     vmlog = p.stdout.read()
     try:
@@ -131,6 +138,16 @@ def boot(kernel, label, specs, kmemleak):
             vmlog[-3000:] + "\n" + "\n".join(console.splitlines()[-40:]))
         return []
     return rest
+
+
+def stop_guest(outdir):
+    """Ends a hung guest's QEMU (run-vm.sh has it write its pid into
+    outdir); run-vm.sh then reports what it has."""
+    try:
+        with open(os.path.join(outdir, "qemu.pid")) as f:
+            os.kill(int(f.read().strip()), signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
 
 
 def suite_name(spec):

@@ -4,7 +4,7 @@ make check (TWCTL_KERNELS=all runs everything on them): the module loads
 FIN_WAIT2 way into TIME_WAIT, reuse is granted and refused by mode, the
 counters add up, and unloading leaves armed sockets safe and the kernel's
 60 s back."""
-# kernels: trixie rt debug rtdebug sid
+# kernels: trixie rt debug rtdebug sid cloud
 import errno
 import socket
 
