@@ -18,7 +18,11 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--results", required=True)
 ap.add_argument("--doc", required=True)
 ap.add_argument("--png", required=True)
+ap.add_argument("--scale-png", default=None,
+                help="the plot of the scale parts (default: bench-scale.png beside --png)")
 a = ap.parse_args()
+if not a.scale_png:
+    a.scale_png = os.path.join(os.path.dirname(os.path.abspath(a.png)), "bench-scale.png")
 
 docs = []
 for f in sorted(glob.glob(os.path.join(a.results, "*.json"))):
@@ -71,7 +75,9 @@ w("```sh\nmake bench                              # Debian 6.1 and 6.12, one VM 
   "bench/run.sh --smoke                    # the ~2 min harness check (results in build/bench/smoke)\n"
   "bench/run.sh --icount --kernels \"61 612\" --reps 8 --conns 3000   # P1 as instructions (about 10 min per kernel)\n"
   "bench/run.sh --kernels \"61 612\" --only exhaustion --no-harness-check   # P3 alone (about 8 min per kernel; run it on a quiet host)\n"
-  "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png\n```\n")
+  "bench/run.sh --kernels \"61 612\" --only scale_tw,scale_netns   # issue #20 goals 2, 3, -icount (SCALE_MIN min per kernel)\n"
+  "bench/run.sh --smoke --only scale_tw,scale_netns   # the same at small sizes (1000 TIME_WAITs, 20 netns), a harness check\n"
+  "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png --scale-png docs/bench-scale.png\n```\n")
 w("`bench/run.sh` installs `bpftrace` and `gnuplot-nox` with apt if missing, builds "
   "`bench/twbench` and `tools/twctl`, exports the module sources of git HEAD and builds "
   "them for each kernel, boots the kernel in QEMU (`tests/vm/run-vm.sh`) and runs "
@@ -83,7 +89,8 @@ w(f"- host: {HOST_CORES} cores ({HOST_CPU}), no KVM: every guest runs under QEMU
   f"({QEMU}), **1 vCPU**, 2 GiB; user space in the guest runs 10-30x slower than "
   "on the host and run-to-run noise is about ±20 %. Absolute rates below are "
   "those of this emulator, not of hardware; read the ratios.")
-PARTS = ("overhead", "overhead_icount", "exhaustion", "precision", "memory")
+PARTS = ("overhead", "overhead_icount", "exhaustion", "precision", "memory",
+         "scale_tw", "scale_netns")
 for d in docs:
     w(f"- kernel `{d['kernel']}`: measured {d['started']} (UTC), module from commit "
       f"`{d.get('commit', '?')}`, guest time {d['wall_s']:.0f} s, whole VM run "
@@ -521,6 +528,302 @@ for d in docs:
                     f"module per netns {me['module_kb_per_netns']['Slab']:+.1f} kB slab + "
                     f"{me['module_kb_per_netns']['Percpu']:+.2f} kB per-CPU (meminfo difference; "
                     f"see the noise note){exact}")
+
+# --- issue #20: scale in TIME_WAIT sockets and in namespaces -------------------------
+
+
+def part_commit(d, part):
+    """The commit and start of the last measurement of a part."""
+    c, s = d.get("commit", "?"), d.get("started", "?")
+    for x in d.get("remeasured", []):
+        if x["part"] == part:
+            c, s = x["commit"], x["started"]
+    return c, s
+
+
+def ins(r, end=False):
+    v = r.get("busy_ns_per_conn")
+    if v is None:
+        return None
+    return v + (r.get("teardown_ns_per_conn") or 0) if end else v
+
+
+def medof(rs, end=False):
+    xs = [ins(r, end) for r in rs if ins(r, end) is not None]
+    return statistics.median(xs) if xs else None
+
+
+def paired(rs, cfg, end=False):
+    """Per round: the run of cfg minus the no-module run of that round."""
+    base = {r["rep"]: r for r in rs if r["cfg"] == "none"}
+    return [ins(r, end) - ins(base[r["rep"]], end) for r in rs
+            if r["cfg"] == cfg and r["rep"] in base]
+
+
+def rng(xs):
+    return f"{min(xs):+.0f}..{max(xs):+.0f}" if xs else "-"
+
+
+def growth_verdict(a0, a1, what):
+    if a0 is None or a1 is None or a0 <= 0:
+        return f"{what}: not computable"
+    g = a1 / a0 - 1
+    return (f"{what}: {a0:+.0f} -> {a1:+.0f} instructions/conn = {pct(g)}: "
+            + ("**met**" if g <= 0.10 else "**missed**"))
+
+
+scale_plot = {"tw": [], "ns": []}   # (kernel, cfg, [(x, added, absolute)])
+if any(d.get("scale_tw") or d.get("scale_netns") for d in docs):
+    w("## Scale in TIME_WAIT sockets and in namespaces (issue #20 goals 2, 3)\n")
+    w("Measured like P1 in instructions, in a VM with QEMU `-icount shift=0` "
+      "(1 ns of guest clock = 1 instruction; `bench/run.sh --only scale_tw,scale_netns`): "
+      "each measured run is a sequential loopback churn (`twbench -n N -c 1`, the client "
+      "closes first) in a fresh netns, and its cost is the guest's instructions per "
+      "connection over the churn (*connect + close*: connect, data path, close, the "
+      "TIME_WAIT made and armed) and, in the *+ end* columns, also over the deletion of "
+      "that netns and 1.5 s after it (the netns' cleanup purges its TIME_WAITs: the "
+      "sockets' end, where a length record is dropped; netns teardown itself is in it "
+      "too, the same with and without the module). *twctl added* = with the module "
+      "minus without (per round, paired, median; min..max over rounds in brackets). "
+      "The TIME_WAIT sockets or the namespaces whose number is scaled are other "
+      "namespaces of the same VM, alive during every measured run.\n")
+    w("**TIME_WAIT sockets** (`scale_tw`): fill namespaces hold 10k, +90k, +150k "
+      "TIME_WAIT sockets made by twbench (4 client loops, 127.0.0.1 ports 10000-65535 to "
+      "32 server ports, `tcp_tw_reuse=0`, `tcp_max_tw_buckets=4000000`), with the "
+      "module loaded and `msl_ms=600000` there, so they live 20 min of guest time "
+      "(the longest MSL twctl takes; the stock 60 s would not outlive the fill). "
+      "They are counted before and after every measured run: `tw` of "
+      "`/proc/net/sockstat` in each fill netns, and the module's `tw_alive` gauge when "
+      "it is loaded. Phase A, **records on**: the module stays loaded (unloading frees "
+      "the records), `max_tw_records=1048576`, every fill TIME_WAIT has a length record "
+      "(`rto_floor=1` in the fill namespaces) and so does every TIME_WAIT of the "
+      "measured churn (`rto_floor=1` in its netns); the levels go up, a fill netns "
+      "added for each. Then the module is unloaded (what that frees is the records' "
+      "memory) and phase B, **records off**: no module (`none`) against the module "
+      "at defaults, runs interleaved, the levels going down (a fill netns deleted for "
+      "each): the TIME_WAITs stay across the unloads, since their timers were armed "
+      "while the module was loaded. The records-on cost is compared with phase B's "
+      "no-module runs of the same level (icount runs repeat within about 0.2 % on 6.1; "
+      "see the spread column). The ehash (the kernel's table of established and "
+      "TIME_WAIT sockets, shared by all namespaces) is sized at boot from the VM's "
+      "2 GiB, so the kernel's own chains grow with the fill; twctl looks nothing up in "
+      "it.\n")
+for d in docs:
+    st = d.get("scale_tw")
+    if not st:
+        continue
+    c, s = part_commit(d, "scale_tw")
+    runs = st["runs"]
+    w(f"### TIME_WAIT sockets, {d['kernel']} (module from commit `{c}`, measured {s}): "
+      f"{st['reps']} runs per config and level, {st['connections_per_run']} connections each\n")
+    if st.get("ehash_entries"):
+        w(f"ehash: {st['ehash_entries']} buckets (so {max(st['levels']) / st['ehash_entries']:.1f} "
+          f"TIME_WAITs per bucket at {max(st['levels'])}); bind hash "
+          f"{st.get('bhash_entries')} buckets.\n")
+    w("| TIME_WAIT alive (fill, before / after runs) | length records alive | none: instr/conn | spread of none | defaults | twctl added | records on | twctl added, records | + end: none | defaults | records on | added | added, records |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    tw_pts = {"defaults": [], "records": [], "none": []}
+    for lvl in st["levels"]:
+        rb = [r for r in runs if r["level"] == lvl and r["phase"] == "B"]
+        ra = [r for r in runs if r["level"] == lvl and r["phase"] == "A"]
+        nn = [r for r in rb if r["cfg"] == "none"]
+        df = [r for r in rb if r["cfg"] == "defaults"]
+        alive = [x["tw"] for r in ra + rb for x in (r["alive_before"], r["alive_after"]) if x]
+        recs = [x.get("tw_records") for r in ra for x in (r["alive_before"], r["alive_after"])
+                if x and x.get("tw_records") is not None]
+        n_med, d_med, a_med = medof(nn), medof(df), medof(ra)
+        pd = paired(rb, "defaults")
+        pd_e = paired(rb, "defaults", True)
+        nspread = (max(ins(r) for r in nn) - min(ins(r) for r in nn)) if nn else None
+        ra_add = [ins(r) - n_med for r in ra] if n_med is not None else []
+        ra_add_e = [ins(r, True) - medof(nn, True) for r in ra] if nn else []
+        w(f"| {lvl}: {min(alive) if alive else '-'}..{max(alive) if alive else '-'} | "
+          f"{(str(min(recs)) + '..' + str(max(recs))) if recs else '-'} | {f0(n_med)} | "
+          f"{f0(nspread)} | {f0(d_med)} | "
+          f"{f0(statistics.median(pd)) if pd else '-'} ({rng(pd)}) | {f0(a_med)} | "
+          f"{f0(statistics.median(ra_add)) if ra_add else '-'} ({rng(ra_add)}) | "
+          f"{f0(medof(nn, True))} | {f0(medof(df, True))} | {f0(medof(ra, True))} | "
+          f"{f0(statistics.median(pd_e)) if pd_e else '-'} | "
+          f"{f0(statistics.median(ra_add_e)) if ra_add_e else '-'} |")
+        if pd:
+            tw_pts["defaults"].append((lvl, statistics.median(pd), d_med))
+        if ra_add:
+            tw_pts["records"].append((lvl, statistics.median(ra_add), a_med))
+        if n_med is not None:
+            tw_pts["none"].append((lvl, 0, n_med))
+    w("")
+    for cfg, pts in tw_pts.items():
+        scale_plot["tw"].append((d["kernel"], cfg, pts))
+    bad = [r for r in runs if r["alive_before"] and r["alive_after"] and
+           (r["alive_before"]["tw"] < r["level"] or r["alive_after"]["tw"] < r["level"])]
+    errs = sum(r.get("errors_total", 0) for r in runs)
+    w(f"Every measured run: {'all' if not bad else f'**{len(bad)} runs not**'} with at least "
+      f"the level's TIME_WAITs alive before and after; {errs} connection errors; "
+      f"records failed or capped in the churn: "
+      f"{sum(r.get('tw_record_failed', 0) + r.get('tw_record_capped', 0) for r in runs)}.\n")
+    fl = st.get("fills", [])
+    if fl:
+        w("Fills: " + "; ".join(
+            f"{f['tw']} TIME_WAITs in {f['guest_s']:.0f} s of guest time "
+            f"({sum(t['connections'] for t in f['twbench'])} connections, errors "
+            f"{sum(sum(t['errors'].values()) for t in f['twbench'])}, records failed "
+            f"{f.get('tw_record_failed')}, capped {f.get('tw_record_capped')})" for f in fl) + ".\n")
+    rm = st.get("record_memory")
+    if rm and rm.get("records"):
+        fr, n = rm["freed"], rm["records"]
+        def per(k, kb=True):
+            v = fr.get(k)
+            return "-" if v is None else f"{v * (1024 if kb else 1) / n:.1f}"
+        w(f"**Memory per length record**: one record is `struct twctl_twrec`, "
+          f"{st.get('tw_record_bytes')} bytes (gauge `tw_record_bytes`), from kmalloc; the "
+          f"table (an rhashtable) adds one bucket pointer per 1-2 records. Unloading the "
+          f"module with {n} records alive (`tw_records`) freed {fr.get('SUnreclaim')} kB of "
+          f"unreclaimable slab = {per('SUnreclaim')} bytes per record, kmalloc caches "
+          f"{per('kmalloc_bytes', False)} bytes per record (`/proc/slabinfo`, active objects x size), "
+          f"and {fr.get('VmallocUsed')} kB of vmalloc = {per('VmallocUsed')} bytes per record "
+          f"(the bucket table; both figures include the module's own few kB); "
+          f"{(rm['alive_after'] or {}).get('tw')} TIME_WAITs still alive after. The cap: "
+          f"`max_tw_records`, default 262144 (16 MiB of records at 64 bytes), module-wide; "
+          f"raised to {st.get('record_cap_read')} for this run.\n")
+    pts_d, pts_r = tw_pts["defaults"], tw_pts["records"]
+    lo, hi = min(st["levels"]), max(st["levels"])
+
+    def at(pts, x):
+        return next((a for l, a, _ in pts if l == x), None)
+
+    def end_added(lvl, cfg):
+        rb = [r for r in runs if r["level"] == lvl and r["phase"] == "B"]
+        if cfg == "defaults":
+            xs = paired(rb, "defaults", True)
+        else:
+            nm = medof([r for r in rb if r["cfg"] == "none"], True)
+            xs = [ins(r, True) - nm for r in runs if r["level"] == lvl and r["phase"] == "A"] \
+                if nm is not None else []
+        return statistics.median(xs) if xs else None
+    verdicts.append(
+        f"Scale in TIME_WAIT sockets on {d['kernel']} (commit `{c}`), twctl's added cost "
+        f"from {lo} to {hi} alive, goal <= +10 %: "
+        + growth_verdict(at(pts_d, lo), at(pts_d, hi), "records off")
+        + "; " + growth_verdict(at(pts_r, lo), at(pts_r, hi), "records on")
+        + "; with the sockets' end: "
+        + growth_verdict(end_added(lo, "defaults"), end_added(hi, "defaults"), "records off")
+        + "; " + growth_verdict(end_added(lo, "records"), end_added(hi, "records"), "records on"))
+
+if any(d.get("scale_netns") for d in docs):
+    w("**Namespaces** (`scale_netns`): 1, 100, 1000 namespaces (unnamed, made with "
+      "`unshare(CLONE_NEWNET)` and held open), each holding a policy written "
+      "through sysfs in it (`msl_ms=45000`; the churn's netns holds it too); "
+      "`none` = the module unloaded with the same namespaces. After each insmod the "
+      "policies are written again (outside the measured runs). **Module memory**: "
+      "`/proc/meminfo` and `/proc/slabinfo` with the module unloaded, then loaded with "
+      "a policy written in every namespace (caches dropped first): the difference is "
+      "what the module takes with that many namespaces, its global part (code, the "
+      "record pool, sysfs) included; the growth between levels is the per-netns "
+      "cost.\n")
+for d in docs:
+    sn = d.get("scale_netns")
+    if not sn:
+        continue
+    c, s = part_commit(d, "scale_netns")
+    runs = sn["runs"]
+    w(f"### Namespaces, {d['kernel']} (module from commit `{c}`, measured {s}): "
+      f"{sn['reps']} runs per config and level, {sn['connections_per_run']} connections each\n")
+    w("| namespaces with a policy | netns_count (module) | none: instr/conn | defaults | twctl added | + end: none | defaults | added | module memory: unreclaimable slab (kB) | per-CPU (kB) | vmalloc (kB) |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    pts = []
+    mems = {m["netns"]: m for m in sn["memory"]}
+    for lvl in sn["levels"]:
+        rs = [r for r in runs if r["level"] == lvl]
+        nn = [r for r in rs if r["cfg"] == "none"]
+        df = [r for r in rs if r["cfg"] == "defaults"]
+        pd, pd_e = paired(rs, "defaults"), paired(rs, "defaults", True)
+        m = mems.get(lvl, {})
+        dl = m.get("delta", {})
+        w(f"| {lvl} | {m.get('netns_count')} | {f0(medof(nn))} | {f0(medof(df))} | "
+          f"{f0(statistics.median(pd)) if pd else '-'} ({rng(pd)}) | {f0(medof(nn, True))} | "
+          f"{f0(medof(df, True))} | {f0(statistics.median(pd_e)) if pd_e else '-'} | "
+          f"{dl.get('SUnreclaim')} | {dl.get('Percpu')} | {dl.get('VmallocUsed')} |")
+        if pd:
+            pts.append((lvl, statistics.median(pd), medof(df), medof(nn)))
+    w("")
+    scale_plot["ns"].append((d["kernel"], "defaults", pts))
+    lv = sorted(mems)
+    slopes = []
+    for a_, b_ in zip(lv, lv[1:]):
+        da, db = mems[a_]["delta"], mems[b_]["delta"]
+        tot = lambda x: (x.get("SUnreclaim") or 0) + (x.get("Percpu") or 0)
+        slopes.append((a_, b_, (tot(db) - tot(da)) * 1024 / (b_ - a_),
+                       ((db.get("SUnreclaim") or 0) - (da.get("SUnreclaim") or 0)) * 1024 / (b_ - a_),
+                       ((db.get("Percpu") or 0) - (da.get("Percpu") or 0)) * 1024 / (b_ - a_)))
+    if slopes:
+        w("Module memory per namespace, from the growth between levels (unreclaimable "
+          "slab + per-CPU): " + "; ".join(
+              f"{a_} -> {b_}: {t:.0f} bytes per netns ({sl:.0f} slab + {pc:.0f} per-CPU)"
+              for a_, b_, t, sl, pc in slopes) +
+          ". Policies were written in "
+          + ", ".join(f"{m['set_policies_s']} s" for m in sn["memory"])
+          + " (guest time) after each load.\n")
+    lo, hi = min(sn["levels"]), max(sn["levels"])
+    a0 = next((p[1] for p in pts if p[0] == lo), None)
+    a1 = next((p[1] for p in pts if p[0] == hi), None)
+    v = (f"Scale in namespaces on {d['kernel']} (commit `{c}`), twctl's added cost from "
+         f"{lo} to {hi} namespaces with a policy, goal <= +10 %: "
+         + growth_verdict(a0, a1, "defaults"))
+    if len(slopes) >= 2 and slopes[-1][2] > 0:
+        lin = slopes[0][2] / slopes[-1][2] - 1
+        v += (f"; module memory {slopes[-1][2]:.0f} bytes per netns ({slopes[-1][0]}->"
+              f"{slopes[-1][1]}), {slopes[0][2]:.0f} ({slopes[0][0]}->{slopes[0][1]}): "
+              + ("linear within 25 %" if abs(lin) <= 0.25 else f"**not linear** ({pct(lin)})"))
+    verdicts.append(v)
+
+if scale_plot["tw"] or scale_plot["ns"]:
+    spng = os.path.abspath(a.scale_png)
+    with tempfile.TemporaryDirectory() as tmp:
+        def series(kind, absolute):
+            plots = []
+            for i, (k, cfg, pts) in enumerate(scale_plot[kind]):
+                if not pts or (cfg == "none" and not absolute):
+                    continue
+                fn = os.path.join(tmp, f"{kind}{i}{int(absolute)}.dat")
+                with open(fn, "w") as f:
+                    for x, add, ab, *_ in pts:
+                        f.write(f"{x} {ab if absolute else add}\n")
+                lab = {"defaults": "module, records off", "records": "module, records on",
+                       "none": "no module"}[cfg] if kind == "tw" else (
+                    "module, a policy per netns" if absolute else "module")
+                if kind == "ns" and absolute:
+                    nf = os.path.join(tmp, f"nsnone{i}.dat")
+                    with open(nf, "w") as f:
+                        for x, _add, _ab, nm in pts:
+                            f.write(f"{x} {nm}\n")
+                    plots.append(f"'{nf}' using 1:2 with linespoints title '{k}: no module'")
+                plots.append(f"'{fn}' using 1:2 with linespoints title '{k}: {lab}'")
+            return ", \\\n  ".join(plots) if plots else None
+        script = ("set terminal pngcairo noenhanced size 1200,900 font ',10'\n"
+                  f"set output '{spng}'\nset multiplot layout 2,2\nset grid\n"
+                  "set key outside below\n")
+        for absolute in (False, True):
+            yl = ("instructions per connection (connect + close)" if absolute else
+                  "instructions per connection added by twctl")
+            for kind in ("tw", "ns"):
+                p = series(kind, absolute)
+                if kind == "tw":
+                    script += ("unset logscale x\nset xlabel 'TIME_WAIT sockets alive (thousands)'\n"
+                               f"set ylabel '{yl}'\n"
+                               + ("set yrange [0:*]\n" if not absolute else "set yrange [*:*]\n")
+                               + f"set title '{'Cost' if absolute else 'Added cost'} against TIME_WAIT sockets alive (QEMU TCG -icount, 1 vCPU)'\n")
+                    if p:
+                        p = p.replace("using 1:2", "using ($1/1000):2")
+                else:
+                    script += ("set logscale x\nset xlabel 'namespaces holding a policy'\n"
+                               f"set ylabel '{yl}'\n"
+                               + ("set yrange [0:*]\n" if not absolute else "set yrange [*:*]\n")
+                               + f"set title '{'Cost' if absolute else 'Added cost'} against namespaces (QEMU TCG -icount, 1 vCPU)'\n")
+                script += (f"plot {p}\n" if p else "set label 1 'not measured' at graph 0.4,0.5\nplot [0:1] NaN notitle\nunset label 1\n")
+        script += "unset multiplot\n"
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    w(f"![twctl's added and total instructions per connection against TIME_WAIT sockets "
+      f"alive and against namespaces](./{os.path.basename(a.scale_png)})\n")
 
 summary = ["## Summary: the goals\n"] + [f"- {v}" for v in verdicts] + [""]
 notes_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
