@@ -81,7 +81,10 @@ results=$(cd "$results" && pwd)
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if [ -z "$smoke" ]; then
 	missing=()
-	for p in bpftrace gnuplot-nox; do
+	need=()
+	case ,$time_parts, in *,overhead,*) need+=(bpftrace) ;; esac
+	[ -z "$report" ] || need+=(gnuplot-nox)
+	for p in "${need[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
