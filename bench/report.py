@@ -663,11 +663,12 @@ for d in docs:
           f"{f0(statistics.median(pd_e)) if pd_e else '-'} | "
           f"{f0(statistics.median(ra_add_e)) if ra_add_e else '-'} |")
         if pd:
-            tw_pts["defaults"].append((lvl, statistics.median(pd), d_med))
+            tw_pts["defaults"].append((lvl, statistics.median(pd), d_med, min(pd), max(pd)))
         if ra_add:
-            tw_pts["records"].append((lvl, statistics.median(ra_add), a_med))
+            tw_pts["records"].append((lvl, statistics.median(ra_add), a_med, min(ra_add),
+                                      max(ra_add)))
         if n_med is not None:
-            tw_pts["none"].append((lvl, 0, n_med))
+            tw_pts["none"].append((lvl, 0, n_med, 0, 0))
     w("")
     for cfg, pts in tw_pts.items():
         scale_plot["tw"].append((d["kernel"], cfg, pts))
@@ -706,7 +707,7 @@ for d in docs:
     lo, hi = min(st["levels"]), max(st["levels"])
 
     def at(pts, x):
-        return next((a for l, a, _ in pts if l == x), None)
+        return next((p[1] for p in pts if p[0] == x), None)
 
     def added(lvl, cfg, end=False):
         """twctl's added instructions at lvl over the rounds."""
@@ -765,7 +766,7 @@ for d in docs:
           f"{f0(medof(df, True))} | {f0(statistics.median(pd_e)) if pd_e else '-'} | "
           f"{dl.get('SUnreclaim')} | {dl.get('Percpu')} | {dl.get('VmallocUsed')} |")
         if pd:
-            pts.append((lvl, statistics.median(pd), medof(df), medof(nn)))
+            pts.append((lvl, statistics.median(pd), medof(df), min(pd), max(pd), medof(nn)))
     w("")
     scale_plot["ns"].append((d["kernel"], "defaults", pts))
     lv = sorted(mems)
@@ -824,39 +825,40 @@ if scale_plot["tw"] or scale_plot["ns"]:
                     continue
                 fn = os.path.join(tmp, f"{kind}{i}{int(absolute)}.dat")
                 with open(fn, "w") as f:
-                    for x, add, ab, *_ in pts:
-                        f.write(f"{x} {ab if absolute else add}\n")
+                    for x, add, ab, lo_, hi_, *_ in pts:
+                        f.write(f"{x} {ab if absolute else add} {lo_} {hi_}\n")
                 lab = {"defaults": "module, records off", "records": "module, records on",
                        "none": "no module"}[cfg] if kind == "tw" else (
                     "module, a policy per netns" if absolute else "module")
                 if kind == "ns" and absolute:
                     nf = os.path.join(tmp, f"nsnone{i}.dat")
                     with open(nf, "w") as f:
-                        for x, _add, _ab, nm in pts:
+                        for x, *_r, nm in pts:
                             f.write(f"{x} {nm}\n")
                     plots.append(f"'{nf}' using 1:2 with linespoints title '{k}: no module'")
-                plots.append(f"'{fn}' using 1:2 with linespoints title '{k}: {lab}'")
+                plots.append(f"'{fn}' using 1:2 with linespoints title '{k}: {lab}'" if absolute else
+                             f"'{fn}' using 1:2:3:4 with yerrorlines title '{k}: {lab}'")
             return ", \\\n  ".join(plots) if plots else None
         script = ("set terminal pngcairo noenhanced size 1200,900 font ',10'\n"
                   f"set output '{spng}'\nset multiplot layout 2,2\nset grid\n"
                   "set key outside below\n")
         for absolute in (False, True):
             yl = ("instructions per connection (connect + close)" if absolute else
-                  "instructions per connection added by twctl")
+                  "instructions/conn added by twctl")
             for kind in ("tw", "ns"):
                 p = series(kind, absolute)
                 if kind == "tw":
                     script += ("unset logscale x\nset xlabel 'TIME_WAIT sockets alive (thousands)'\n"
                                f"set ylabel '{yl}'\n"
-                               + ("set yrange [0:*]\n" if not absolute else "set yrange [*:*]\n")
-                               + f"set title '{'Cost' if absolute else 'Added cost'} against TIME_WAIT sockets alive (QEMU TCG -icount, 1 vCPU)'\n")
+                               + "set yrange [*:*]\n"
+                               + f"set title '{'Cost' if absolute else 'Added cost (median; bars: min..max of rounds)'} against TIME_WAIT sockets alive (-icount)'\n")
                     if p:
                         p = p.replace("using 1:2", "using ($1/1000):2")
                 else:
                     script += ("set logscale x\nset xlabel 'namespaces holding a policy'\n"
                                f"set ylabel '{yl}'\n"
-                               + ("set yrange [0:*]\n" if not absolute else "set yrange [*:*]\n")
-                               + f"set title '{'Cost' if absolute else 'Added cost'} against namespaces (QEMU TCG -icount, 1 vCPU)'\n")
+                               + "set yrange [*:*]\n"
+                               + f"set title '{'Cost' if absolute else 'Added cost (median; bars: min..max of rounds)'} against namespaces (-icount)'\n")
                 script += (f"plot {p}\n" if p else "set label 1 'not measured' at graph 0.4,0.5\nplot [0:1] NaN notitle\nunset label 1\n")
         script += "unset multiplot\n"
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
