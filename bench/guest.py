@@ -59,7 +59,7 @@ ap.add_argument("--tw-levels", default="",
 ap.add_argument("--ns-levels", default="",
                 help="scale_netns: namespace counts (default 1,100,1000)")
 ap.add_argument("--scale-reps", type=int, default=0,
-                help="scale_*: runs per config and level (default 3)")
+                help="scale_*: runs per config and level (default 8; scale_perf 4)")
 args = ap.parse_args()
 SMOKE = args.smoke
 KO = args.ko
@@ -931,7 +931,7 @@ def fill_tw(ns, count):
 def scale_tw():
     levels = [int(x) for x in (args.tw_levels or
                                ("0,300,1000" if SMOKE else "0,10000,100000,250000")).split(",")]
-    reps = args.scale_reps or (1 if SMOKE else 3)
+    reps = args.scale_reps or (1 if SMOKE else 8)
     n = args.conns or (300 if SMOKE else 2000)
     out = {"levels": levels, "reps": reps, "connections_per_run": n,
            "fill_msl_ms": FILL_MSL_MS, "record_cap": REC_CAP, "settle_s": SETTLE_S,
@@ -1057,7 +1057,7 @@ def scale_netns():
     import resource
     levels = [int(x) for x in (args.ns_levels or
                                ("1,5,20" if SMOKE else "1,100,1000")).split(",")]
-    reps = args.scale_reps or (1 if SMOKE else 3)
+    reps = args.scale_reps or (1 if SMOKE else 8)
     n = args.conns or (300 if SMOKE else 2000)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     need = max(levels) + 256
@@ -1131,6 +1131,91 @@ def scale_netns():
     return out
 
 
+def perf_share(path):
+    """perf report of a recording: (samples, {dso: %}, % in twctl's hook
+    machinery outside its module: kprobe/ftrace/rethook handlers and the
+    inet_sock_set_state tracepoint's iterator, which only run for twctl)."""
+    r = subprocess.run(["perf", "report", "-i", path, "--stdio", "--sort", "dso,sym",
+                        "--no-children", "-q", "--percent-limit", "0"],
+                       capture_output=True, text=True, timeout=900)
+    dsos, mach = {}, 0.0
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[[k.]\]\s+(\S+)", line)
+        if not m:
+            continue
+        pct, dso, sym = float(m.group(1)), m.group(2), m.group(3)
+        dsos[dso] = dsos.get(dso, 0.0) + pct
+        if dso != "[twctl]" and re.search(
+                r"kprobe|ftrace|rethook|trampoline|__traceiter_inet_sock_set_state", sym):
+            mach += pct
+    return {"dso_pct": dsos, "machinery_pct": mach, "twctl_pct": dsos.get("[twctl]", 0.0),
+            "report_rc": r.returncode, "report_err": r.stderr[-300:]}
+
+
+def scale_perf():
+    """A diagnosis of scale_tw: twctl's own instructions, counted directly by
+    sampling the -icount guest's cpu-clock (1 sample per PERF_PERIOD
+    instructions) over the churn, at the lowest and highest level."""
+    levels = [int(x) for x in (args.tw_levels or ("0,1000" if SMOKE else "0,250000")).split(",")]
+    reps = args.scale_reps or (1 if SMOKE else 4)
+    n = args.conns or (300 if SMOKE else 2000)
+    period = 20000
+    out = {"levels": levels, "reps": reps, "connections_per_run": n, "period": period,
+           "runs": []}
+    fills = []
+    unload()
+    load(params=f"max_tw_records={REC_CAP}")
+    scale_run("records", n // 4, {"rto_floor": 1})
+    have = 0
+    for lvl in levels:
+        if lvl > have:
+            f = fill_ns(f"p{len(fills)}", records=True)
+            fill_tw(f, lvl - have)
+            fills.append(f)
+            have = lvl
+        for rep in range(reps):
+            for cfg, pol in (("defaults", None), ("records", {"rto_floor": 1})):
+                data = f"/tmp/perf-{lvl}-{cfg}-{rep}.data"
+                ns = fresh_ns("q")
+                try:
+                    if pol:
+                        for k, v in pol.items():
+                            nswrite(ns, k, v)
+                    p = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-c", str(period),
+                                          "-a", "-o", data], stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL)
+                    time.sleep(2)
+                    i0, w0 = idle_ns(), time.monotonic_ns()
+                    r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
+                                "--client-netns", ns.name)
+                    busy = busy_since(i0, w0)
+                    p.send_signal(signal.SIGINT)
+                    p.wait(timeout=600)
+                finally:
+                    ns.delete()
+                    time.sleep(SETTLE_S)
+                sh_ = perf_share(data)
+                os.unlink(data)
+                run = {"level": lvl, "cfg": cfg, "rep": rep, "busy_ns_per_conn": busy / n,
+                       "errors_total": r["errors_total"], **sh_,
+                       "tw_alive": sum(sockstat_tw(f) for f in fills),
+                       "tw_records": gauge("tw_records")}
+                # the recording spans the churn and perf's start and stop
+                # around it: shares of all samples, applied to the churn's
+                # instructions
+                run["twctl_ins_per_conn"] = run["twctl_pct"] / 100 * busy / n
+                run["machinery_ins_per_conn"] = run["machinery_pct"] / 100 * busy / n
+                out["runs"].append(run)
+                log(f"scale_perf {lvl} {cfg} rep {rep}: twctl {run['twctl_pct']:.2f} % = "
+                    f"{run['twctl_ins_per_conn']:.0f} ins/conn, machinery "
+                    f"{run['machinery_pct']:.2f} % = {run['machinery_ins_per_conn']:.0f}, "
+                    f"alive {run['tw_alive']}, records {run['tw_records']}, rc {sh_['report_rc']}")
+    unload()
+    for f in fills:
+        f.delete()
+    return out
+
+
 # --- main --------------------------------------------------------------------------
 
 doc = {"smoke": SMOKE, "kernel": os.uname().release,
@@ -1147,7 +1232,8 @@ for part in args.only.split(","):
                  "overhead_icount": lambda: overhead(icount=True),
                  "exhaustion": exhaustion,
                  "precision": precision, "memory": memory,
-                 "scale_tw": scale_tw, "scale_netns": scale_netns}[part]()
+                 "scale_tw": scale_tw, "scale_netns": scale_netns,
+                 "scale_perf": scale_perf}[part]()
     doc[part]["wall_s"] = round(time.monotonic() - t0, 1)
 doc["wall_s"] = round(time.monotonic() - T_START, 1)
 text = json.dumps(doc, indent=1, default=str)

@@ -70,13 +70,14 @@ w("Issue #9: what twctl costs on the close path, what it buys against port "
   "harness (`bench/test_bench_smoke.py`); `make check` runs the host smoke of the "
   "load generator (`tests/host/twbench.sh`).\n")
 w("## Reproduce\n")
-w("```sh\nmake bench                              # Debian 6.1 and 6.12, one VM boot each, then this file\n"
+w("```sh\nmake bench                              # Debian 6.1 and 6.12, two VM boots each (real time; -icount), then this file: about 40 min per kernel\n"
   "make bench BENCH_KERNELS=61             # one kernel\n"
   "bench/run.sh --smoke                    # the ~2 min harness check (results in build/bench/smoke)\n"
   "bench/run.sh --icount --kernels \"61 612\" --reps 8 --conns 3000   # P1 as instructions (about 10 min per kernel)\n"
   "bench/run.sh --kernels \"61 612\" --only exhaustion --no-harness-check   # P3 alone (about 8 min per kernel; run it on a quiet host)\n"
-  "bench/run.sh --kernels \"61 612\" --only scale_tw,scale_netns   # issue #20 goals 2, 3, -icount (SCALE_MIN min per kernel)\n"
+  "bench/run.sh --kernels \"61 612\" --only scale_tw,scale_netns   # issue #20 goals 2, 3, -icount (about 9 min per kernel)\n"
   "bench/run.sh --smoke --only scale_tw,scale_netns   # the same at small sizes (1000 TIME_WAITs, 20 netns), a harness check\n"
+  "bench/run.sh --kernels 612 --only scale_perf   # the direct count of twctl's instructions at 0 and 250k TIME_WAITs (a diagnosis)\n"
   "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png --scale-png docs/bench-scale.png\n```\n")
 w("`bench/run.sh` installs `bpftrace` and `gnuplot-nox` with apt if missing, builds "
   "`bench/twbench` and `tools/twctl`, exports the module sources of git HEAD and builds "
@@ -733,6 +734,53 @@ for d in docs:
         + "; " + verdict("records", "records on")
         + "; with the sockets' end: " + verdict("defaults", "records off", True)
         + "; " + verdict("records", "records on", True))
+
+if any(d.get("scale_perf") for d in docs):
+    w("**Direct count** (`scale_perf`, a diagnosis run only when named: "
+      "`bench/run.sh --only scale_perf`): the same churn with length records off "
+      "(the churn's netns at defaults) and on (`rto_floor=1`), fill namespaces with "
+      "records as in phase A, under `perf record -e cpu-clock -a -c 20000`: in the "
+      "-icount guest one sample per 20000 instructions, so a symbol's share of the "
+      "samples is its share of the instructions, whatever the rest does from run to run. "
+      "*twctl's own* = samples in the module (`[twctl]`); *hook machinery* = samples in "
+      "the kernel's kprobe, ftrace and rethook handlers and the `inet_sock_set_state` "
+      "tracepoint's iterator, which run only for twctl's hooks; both as instructions per "
+      "connection (share x the churn's instructions).\n")
+for d in docs:
+    sp = d.get("scale_perf")
+    if not sp:
+        continue
+    c, s = part_commit(d, "scale_perf")
+    w(f"### Direct count, {d['kernel']} (module from commit `{c}`, measured {s}): "
+      f"{sp['reps']} runs per config and level, {sp['connections_per_run']} connections each\n")
+    w("| TIME_WAIT alive | records alive | config | twctl's own: instr/conn (median, min..max) | hook machinery | sum | churn instr/conn |")
+    w("|---|---|---|---|---|---|---|")
+    sums = {}
+    for lvl in sp["levels"]:
+        for cfg in ("defaults", "records"):
+            rs = [r for r in sp["runs"] if r["level"] == lvl and r["cfg"] == cfg]
+            if not rs:
+                continue
+            own = [r["twctl_ins_per_conn"] for r in rs]
+            mach = [r["machinery_ins_per_conn"] for r in rs]
+            tot = [a_ + b_ for a_, b_ in zip(own, mach)]
+            sums[(lvl, cfg)] = tot
+            w(f"| {min(r['tw_alive'] for r in rs)} | {min(r['tw_records'] or 0 for r in rs)} | "
+              f"{'records off' if cfg == 'defaults' else 'records on'} | "
+              f"{statistics.median(own):.0f} ({min(own):.0f}..{max(own):.0f}) | "
+              f"{statistics.median(mach):.0f} | {statistics.median(tot):.0f} "
+              f"({min(tot):.0f}..{max(tot):.0f}) | {medof(rs):.0f} |")
+    w("")
+    lo, hi = min(sp["levels"]), max(sp["levels"])
+    parts_ = []
+    for cfg, name in (("defaults", "records off"), ("records", "records on")):
+        x0, x1 = sums.get((lo, cfg)), sums.get((hi, cfg))
+        if x0 and x1:
+            parts_.append(growth_verdict(statistics.median(x0), statistics.median(x1), name,
+                                         half(x0) + half(x1)))
+    verdicts.append(f"Scale in TIME_WAIT sockets on {d['kernel']}, counted directly (perf "
+                    f"samples in twctl and its hooks, commit `{c}`), from {lo} to {hi} alive: "
+                    + "; ".join(parts_))
 
 if any(d.get("scale_netns") for d in docs):
     w("**Namespaces** (`scale_netns`): 1, 100, 1000 namespaces (unnamed, made with "

@@ -18,7 +18,9 @@
 # scale_tw (issue #20 goal 2): cost with 0..250k TIME_WAIT sockets alive
 # (--tw-levels, default 0,10000,100000,250000); scale_netns (goal 3): with
 # 1..1000 namespaces holding a policy (--ns-levels, default 1,100,1000);
-# --scale-reps runs per config and level (default 3).
+# --scale-reps runs per config and level (default 8). scale_perf (a
+# diagnosis, only when named) counts twctl's own instructions with perf at
+# 0 and 250k TIME_WAITs.
 #
 # --p3-cases runs only these P3 cases (keys of bench/guest.py, e.g.
 # twctl_always,limit); --no-harness-check skips the harness smoke test
@@ -68,7 +70,7 @@ IFS=, read -r -a wanted <<<"${only:-overhead,exhaustion,precision,memory,overhea
 for p in "${wanted[@]}"; do
 	case $p in
 	overhead|exhaustion|precision|memory) time_parts+=${time_parts:+,}$p ;;
-	overhead_icount|scale_tw|scale_netns) icount_parts+=${icount_parts:+,}$p ;;
+	overhead_icount|scale_tw|scale_netns|scale_perf) icount_parts+=${icount_parts:+,}$p ;;
 	*) echo "bench: unknown part '$p'" >&2; exit 2 ;;
 	esac
 done
