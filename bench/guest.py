@@ -1131,25 +1131,35 @@ def scale_netns():
     return out
 
 
-def perf_share(path):
-    """perf report of a recording: (samples, {dso: %}, % in twctl's hook
-    machinery outside its module: kprobe/ftrace/rethook handlers and the
-    inet_sock_set_state tracepoint's iterator, which only run for twctl)."""
-    r = subprocess.run(["perf", "report", "-i", path, "--stdio", "--sort", "dso,sym",
-                        "--no-children", "-q", "--percent-limit", "0"],
+def perf_share(path, period):
+    """perf report of a recording: samples per dso, and those in twctl's hook
+    machinery outside its module (kprobe/ftrace/rethook handlers and the
+    inet_sock_set_state tracepoint's iterator, which only run for twctl's
+    hooks); each sample stands for `period` instructions (-icount)."""
+    r = subprocess.run(["perf", "report", "-i", path, "--kallsyms", "/proc/kallsyms", "-n",
+                        "--stdio", "--sort", "dso,sym", "--no-children", "-q",
+                        "--percent-limit", "0"],
                        capture_output=True, text=True, timeout=900)
-    dsos, mach = {}, 0.0
+    dsos, mach, msyms, tsyms = {}, 0, {}, {}
     for line in r.stdout.splitlines():
-        m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+\[[k.]\]\s+(\S+)", line)
+        m = re.match(r"\s*([\d.]+)%\s+(\d+)\s+(\S+)\s+\[[k.]\]\s+(\S+)", line)
         if not m:
             continue
-        pct, dso, sym = float(m.group(1)), m.group(2), m.group(3)
-        dsos[dso] = dsos.get(dso, 0.0) + pct
+        cnt, dso, sym = int(m.group(2)), m.group(3), m.group(4)
+        if dso == "[twctl]" or sym.startswith("twctl"):
+            dso = "[twctl]"     # resolved through /proc/kallsyms, or as the module
+            tsyms[sym] = tsyms.get(sym, 0) + cnt
+        dsos[dso] = dsos.get(dso, 0) + cnt
         if dso != "[twctl]" and re.search(
-                r"kprobe|ftrace|rethook|trampoline|__traceiter_inet_sock_set_state", sym):
-            mach += pct
-    return {"dso_pct": dsos, "machinery_pct": mach, "twctl_pct": dsos.get("[twctl]", 0.0),
-            "report_rc": r.returncode, "report_err": r.stderr[-300:]}
+                r"kprobe|ftrace|rethook|trampoline|__traceiter_inet_sock_set_state|rhashtable|rht_",
+                sym):
+            mach += cnt
+            msyms[sym] = msyms.get(sym, 0) + cnt
+    return {"dso_samples": dsos, "machinery_samples": mach, "machinery_syms": msyms,
+            "twctl_syms": tsyms,
+            "twctl_samples": dsos.get("[twctl]", 0), "samples": sum(dsos.values()),
+            "report_rc": r.returncode, "report_err": r.stderr[-300:],
+            "report_head": r.stdout.splitlines()[:12]}
 
 
 def scale_perf():
@@ -1160,6 +1170,9 @@ def scale_perf():
     reps = args.scale_reps or (1 if SMOKE else 4)
     n = args.conns or (300 if SMOKE else 2000)
     period = 20000
+    # no throttling of the sampling rate (an emulated interrupt is slow)
+    with open("/proc/sys/kernel/perf_cpu_time_max_percent", "w") as f:
+        f.write("0")
     out = {"levels": levels, "reps": reps, "connections_per_run": n, "period": period,
            "runs": []}
     fills = []
@@ -1181,34 +1194,28 @@ def scale_perf():
                     if pol:
                         for k, v in pol.items():
                             nswrite(ns, k, v)
-                    p = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-c", str(period),
-                                          "-a", "-o", data], stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL)
-                    time.sleep(2)
-                    i0, w0 = idle_ns(), time.monotonic_ns()
-                    r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
-                                "--client-netns", ns.name)
-                    busy = busy_since(i0, w0)
-                    p.send_signal(signal.SIGINT)
-                    p.wait(timeout=600)
+                    # perf starts the churn once it records (its start takes
+                    # seconds under emulation)
+                    p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(period),
+                                        "-a", "-o", data, "--", BENCH, "-j", "-n", str(n),
+                                        "-c", "1", "--server-netns", ns.name,
+                                        "--client-netns", ns.name],
+                                       capture_output=True, text=True, timeout=1200)
+                    r = json.loads(p.stdout)
                 finally:
                     ns.delete()
                     time.sleep(SETTLE_S)
-                sh_ = perf_share(data)
+                sh_ = perf_share(data, period)
                 os.unlink(data)
-                run = {"level": lvl, "cfg": cfg, "rep": rep, "busy_ns_per_conn": busy / n,
-                       "errors_total": r["errors_total"], **sh_,
-                       "tw_alive": sum(sockstat_tw(f) for f in fills),
+                run = {"level": lvl, "cfg": cfg, "rep": rep, "errors_total": r["errors_total"],
+                       **sh_, "tw_alive": sum(sockstat_tw(f) for f in fills),
                        "tw_records": gauge("tw_records")}
-                # the recording spans the churn and perf's start and stop
-                # around it: shares of all samples, applied to the churn's
-                # instructions
-                run["twctl_ins_per_conn"] = run["twctl_pct"] / 100 * busy / n
-                run["machinery_ins_per_conn"] = run["machinery_pct"] / 100 * busy / n
+                run["twctl_ins_per_conn"] = run["twctl_samples"] * period / n
+                run["machinery_ins_per_conn"] = run["machinery_samples"] * period / n
                 out["runs"].append(run)
-                log(f"scale_perf {lvl} {cfg} rep {rep}: twctl {run['twctl_pct']:.2f} % = "
-                    f"{run['twctl_ins_per_conn']:.0f} ins/conn, machinery "
-                    f"{run['machinery_pct']:.2f} % = {run['machinery_ins_per_conn']:.0f}, "
+                log(f"scale_perf {lvl} {cfg} rep {rep}: {run['samples']} samples, twctl "
+                    f"{run['twctl_samples']} = {run['twctl_ins_per_conn']:.0f} ins/conn, machinery "
+                    f"{run['machinery_samples']} = {run['machinery_ins_per_conn']:.0f}, "
                     f"alive {run['tw_alive']}, records {run['tw_records']}, rc {sh_['report_rc']}")
     unload()
     for f in fills:
