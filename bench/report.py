@@ -65,7 +65,8 @@ def quartiles(xs):
 
 w("# Benchmarks\n")
 w("Issue #9: what twctl costs on the close path, what it buys against port "
-  "exhaustion, how exact its TIME_WAIT is, and its memory. Benchmarks are not "
+  "exhaustion, how exact its TIME_WAIT is, and its memory; issue #20: how its cost "
+  "and memory scale with TIME_WAIT sockets and namespaces. Benchmarks are not "
   "tests: `make bench` measures and writes this file, after a smoke run of its "
   "harness (`bench/test_bench_smoke.py`); `make check` runs the host smoke of the "
   "load generator (`tests/host/twbench.sh`).\n")
@@ -742,10 +743,13 @@ if any(d.get("scale_perf") for d in docs):
       "records as in phase A, under `perf record -e cpu-clock -a -c 20000`: in the "
       "-icount guest one sample per 20000 instructions, so a symbol's share of the "
       "samples is its share of the instructions, whatever the rest does from run to run. "
-      "*twctl's own* = samples in the module (`[twctl]`); *hook machinery* = samples in "
-      "the kernel's kprobe, ftrace and rethook handlers and the `inet_sock_set_state` "
-      "tracepoint's iterator, which run only for twctl's hooks; both as instructions per "
-      "connection (share x the churn's instructions).\n")
+      "perf starts the churn (`perf record ... -- twbench`) once it records. "
+      "*twctl's own* = samples in twctl's functions; *hook machinery* = samples in "
+      "the kernel's kprobe, ftrace and rethook handlers, the `inet_sock_set_state` "
+      "tracepoint's iterator and the rhashtable library (the records' table), which run "
+      "only for twctl; each sample counted as 20000 instructions, per connection. "
+      "What this misses: instructions twctl causes elsewhere (its records' allocations "
+      "and frees, cache effects an emulator does not model anyway).\n")
 for d in docs:
     sp = d.get("scale_perf")
     if not sp:
@@ -753,7 +757,7 @@ for d in docs:
     c, s = part_commit(d, "scale_perf")
     w(f"### Direct count, {d['kernel']} (module from commit `{c}`, measured {s}): "
       f"{sp['reps']} runs per config and level, {sp['connections_per_run']} connections each\n")
-    w("| TIME_WAIT alive | records alive | config | twctl's own: instr/conn (median, min..max) | hook machinery | sum | churn instr/conn |")
+    w("| TIME_WAIT alive | records alive | config | twctl's own: instr/conn (median, min..max) | hook machinery | sum | samples in twctl (all runs) |")
     w("|---|---|---|---|---|---|---|")
     sums = {}
     for lvl in sp["levels"]:
@@ -762,6 +766,7 @@ for d in docs:
             if not rs:
                 continue
             own = [r["twctl_ins_per_conn"] for r in rs]
+            ns_ = sum(r["twctl_samples"] for r in rs)
             mach = [r["machinery_ins_per_conn"] for r in rs]
             tot = [a_ + b_ for a_, b_ in zip(own, mach)]
             sums[(lvl, cfg)] = tot
@@ -769,9 +774,29 @@ for d in docs:
               f"{'records off' if cfg == 'defaults' else 'records on'} | "
               f"{statistics.median(own):.0f} ({min(own):.0f}..{max(own):.0f}) | "
               f"{statistics.median(mach):.0f} | {statistics.median(tot):.0f} "
-              f"({min(tot):.0f}..{max(tot):.0f}) | {medof(rs):.0f} |")
+              f"({min(tot):.0f}..{max(tot):.0f}) | {ns_} |")
     w("")
     lo, hi = min(sp["levels"]), max(sp["levels"])
+
+    def lookups(lvl, cfg):
+        """Instructions per connection in record lookups (twctl_twrec_get and
+        the rhashtable's hash)."""
+        rs = [r for r in sp["runs"] if r["level"] == lvl and r["cfg"] == cfg]
+        smp = sum(r["twctl_syms"].get("twctl_twrec_get", 0) +
+                  sum(v for k, v in r["machinery_syms"].items() if k.startswith("rht_key_get_hash"))
+                  for r in rs)
+        return smp * sp["period"] / (sp["connections_per_run"] * len(rs)) if rs else 0
+    w(f"Of that, record lookups (`twctl_twrec_get` and the rhashtable's hash): records off "
+      f"{lookups(lo, 'defaults'):.0f} instructions per connection at {lo}, "
+      f"{lookups(hi, 'defaults'):.0f} at {hi}; records on {lookups(lo, 'records'):.0f} and "
+      f"{lookups(hi, 'records'):.0f}. Resizing the records' table (`rht_deferred_worker`): "
+      + ", ".join(f"{sum(r['machinery_syms'].get('rht_deferred_worker', 0) for r in sp['runs'] if r['level'] == l_ and r['cfg'] == c_) * sp['period'] / (sp['connections_per_run'] * max(1, len([r for r in sp['runs'] if r['level'] == l_ and r['cfg'] == c_]))):.0f}"
+                  f" ({'records on' if c_ == 'records' else 'records off'}, {l_})"
+                  for c_ in ("defaults", "records") for l_ in (lo, hi))
+      + " instructions per connection. Here the fill's TIME_WAITs have records in both "
+      "configs (filled as in phase A), so with records off in the churn's netns twctl "
+      "still looks a record up for each of its TIME_WAITs once any record exists "
+      "module-wide (see the notes).\n")
     parts_ = []
     for cfg, name in (("defaults", "records off"), ("records", "records on")):
         x0, x1 = sums.get((lo, cfg)), sums.get((hi, cfg))
