@@ -803,6 +803,13 @@ for d in docs:
         if x0 and x1:
             parts_.append(growth_verdict(statistics.median(x0), statistics.median(x1), name,
                                          half(x0) + half(x1)))
+    x0, x1 = sums.get((lo, "defaults")), sums.get((hi, "defaults"))
+    if x0 and x1:
+        l0, l1 = lookups(lo, "defaults"), lookups(hi, "defaults")
+        g = (statistics.median(x1) - l1) / (statistics.median(x0) - l0) - 1
+        parts_.append(f"records off without the record lookups ({l0:.0f} -> {l1:.0f} "
+                      f"instructions/conn, made because the fill's sockets have records: "
+                      f"see the notes) {pct(g)}")
     verdicts.append(f"Scale in TIME_WAIT sockets on {d['kernel']}, counted directly (perf "
                     f"samples in twctl and its hooks, commit `{c}`), from {lo} to {hi} alive: "
                     + "; ".join(parts_))
