@@ -92,7 +92,7 @@ w(f"- host: {HOST_CORES} cores ({HOST_CPU}), no KVM: every guest runs under QEMU
   "on the host and run-to-run noise is about ±20 %. Absolute rates below are "
   "those of this emulator, not of hardware; read the ratios.")
 PARTS = ("overhead", "overhead_icount", "exhaustion", "precision", "memory",
-         "scale_tw", "scale_netns")
+         "scale_tw", "scale_netns", "scale_perf")
 for d in docs:
     w(f"- kernel `{d['kernel']}`: measured {d['started']} (UTC), module from commit "
       f"`{d.get('commit', '?')}`, guest time {d['wall_s']:.0f} s, whole VM run "
@@ -501,6 +501,10 @@ for d in docs:
       "per-CPU (1 vCPU).\n")
     ko = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bench",
                       "src", "build", d["kernel"], "twctl.ko")
+    if not os.path.exists(ko):
+        # the structures do not depend on the kernel: any build of the module
+        ko = next(iter(sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(ko)),
+                                                     "*", "twctl.ko")))), ko)
     sizes = {}
     for st in ("twctl_pernet", "twctl_stats", "twctl_snap"):
         r = subprocess.run(["pahole", "-C", st, ko], capture_output=True, text=True) \
