@@ -16,9 +16,15 @@ Writes one JSON document (FILE, default stdout) with a section per goal:
              twctl:tw_expire and stats/lifetime_ms) and from /proc/net/tcp
   memory     P5: tw_sock_TCP slab bytes per TIME_WAIT socket with and without
              the module, the module's memory per netns
+  scale_tw   issue #20 goal 2: the churn's instructions per connection (run in
+             an -icount VM) with 0..250k TIME_WAIT sockets alive, length
+             records off and on, against no module; memory per record
+  scale_netns  issue #20 goal 3: the same with 1..1000 namespaces holding a
+             policy, and the module's memory with them
 --smoke: a short run of every part (the CI check of the harness), no timing
 goals. Progress goes to stderr as "# ..." lines."""
 import argparse
+import ctypes
 import json
 import os
 import re
@@ -48,6 +54,12 @@ ap.add_argument("--reps", type=int, default=0, help="overhead: runs per config")
 ap.add_argument("--conns", type=int, default=0, help="overhead: connections per run")
 ap.add_argument("--p3-cases", default="",
                 help="exhaustion: only these case keys (comma-separated; default all)")
+ap.add_argument("--tw-levels", default="",
+                help="scale_tw: TIME_WAIT counts (default 0,10000,100000,250000)")
+ap.add_argument("--ns-levels", default="",
+                help="scale_netns: namespace counts (default 1,100,1000)")
+ap.add_argument("--scale-reps", type=int, default=0,
+                help="scale_*: runs per config and level (default 8; scale_perf 4)")
 args = ap.parse_args()
 SMOKE = args.smoke
 KO = args.ko
@@ -64,9 +76,9 @@ def loaded():
     return os.path.isdir("/sys/module/twctl")
 
 
-def load(ko=None):
+def load(ko=None, params=""):
     if not loaded():
-        sh(f"insmod {ko or KO}")
+        sh(f"insmod {ko or KO} {params}")
 
 
 LOADED_TPONLY = [False]       # the module loaded now is the tracepoint-only build
@@ -767,6 +779,450 @@ def memory():
     return res
 
 
+# --- issue #20: scale in TIME_WAIT sockets and in namespaces ----------------------
+#
+# Both parts measure as P1 in instructions does (run them in an -icount VM:
+# bench/run.sh runs them there): the guest's busy time, i.e. its instruction
+# count, over a sequential loopback churn of n connections in a fresh netns,
+# and over that netns' end (its deletion, which purges its TIME_WAITs: the
+# sockets' end, where length records are dropped), while other namespaces
+# hold many TIME_WAIT sockets (scale_tw) or policies (scale_netns).
+
+SETTLE_S = 1.5          # after a netns deletion: its cleanup runs (guest idle after)
+FILL_PORTS = (10000, 65535)
+FILL_SPORTS = 32        # server ports of a fill: 55536 x 32 4-tuples
+FILL_MSL_MS = 600000    # the longest msl_ms: fill TIME_WAITs live 20 min (guest time)
+REC_CAP = 1048576       # max_tw_records while scale_tw runs (default 262144)
+NS_POLICY = {"msl_ms": 45000}   # what every namespace of scale_netns holds
+
+
+def busy_since(i0, w0):
+    """Non-idle guest time (ns) since (idle_ns(), monotonic_ns()) = i0, w0:
+    under -icount, instructions."""
+    i1, w1 = idle_ns(), time.monotonic_ns()
+    if i0 is None or i1 is None:
+        return None
+    return (w1 - w0) * (os.cpu_count() or 1) - (i1 - i0)
+
+
+def sockstat_tw(ns):
+    """TIME_WAIT sockets of a netns: /proc/net/sockstat's "tw" (the netns'
+    tcp_death_row refcount)."""
+    with ns:
+        txt = open("/proc/self/net/sockstat").read()
+    m = re.search(r"^TCP: .*\btw (\d+)", txt, re.M)
+    return int(m.group(1)) if m else None
+
+
+def gauge(name, ns=None):
+    """A module gauge from sysfs (stats/NAME), in ns; None when not loaded."""
+    if not loaded():
+        return None
+    try:
+        if ns is None:
+            return int(open(f"{twtest.SYSFS}/stats/{name}").read())
+        with ns:
+            return int(open(f"{twtest.SYSFS}/stats/{name}").read())
+    except OSError:
+        return None
+
+
+def mem_snapshot():
+    m = meminfo()
+    d = {k: m.get(k) for k in ("Slab", "SUnreclaim", "SReclaimable", "Percpu",
+                               "VmallocUsed", "MemAvailable")}
+    kb = 0
+    with open("/proc/slabinfo") as f:
+        for line in f:
+            c = line.split()
+            if re.fullmatch(r"kmalloc-\d+k?", c[0]):
+                kb += int(c[1]) * int(c[3])
+    d["kmalloc_bytes"] = kb
+    tw = slab("tw_sock_TCP")
+    d["tw_sock_TCP_active"] = tw["active"] if tw else None
+    return d
+
+
+def mem_delta(a, b):
+    return {k: (b[k] - a[k]) if a.get(k) is not None and b.get(k) is not None else None
+            for k in a}
+
+
+def scale_run(cfg, n, policy=None, census=None):
+    """One measured churn: n connections in a fresh netns (with `policy`
+    written there when the module is loaded), then the netns' deletion.
+    census(): a dict counting what must stay alive meanwhile, read before
+    and after."""
+    before = census() if census else None
+    ns = fresh_ns("s")
+    extra = {}
+    try:
+        if policy and loaded():
+            for k, v in policy.items():
+                nswrite(ns, k, v)
+        i0, w0 = idle_ns(), time.monotonic_ns()
+        r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
+                    "--client-netns", ns.name)
+        extra["busy_ns"] = busy_since(i0, w0)
+        extra["churn_tw"] = sockstat_tw(ns)
+        if loaded():
+            extra["records_after_churn"] = gauge("tw_records")
+            st = stats_of(ns)
+            extra["tw_created"] = st.get("tw_created", 0)
+            extra["tw_record_failed"] = st.get("tw_record_failed", 0)
+            extra["tw_record_capped"] = st.get("tw_record_capped", 0)
+    finally:
+        i0, w0 = idle_ns(), time.monotonic_ns()
+        ns.delete()
+        time.sleep(SETTLE_S)
+        extra["teardown_busy_ns"] = busy_since(i0, w0)
+    res = slim(r)
+    res.update(extra)
+    res["cfg"] = cfg
+    if extra["busy_ns"] is not None:
+        res["busy_ns_per_conn"] = extra["busy_ns"] / max(r["connections"], 1)
+        res["teardown_ns_per_conn"] = extra["teardown_busy_ns"] / max(r["connections"], 1)
+    res["alive_before"] = before
+    res["alive_after"] = census() if census else None
+    return res
+
+
+def fill_ns(tag, records):
+    """A netns to hold TIME_WAITs: no tcp_max_tw_buckets cap to speak of,
+    no reuse (each connection leaves one), a wide port range, and (module
+    loaded) the longest msl_ms, with records when asked (rto_floor)."""
+    ns = Netns(f"tw{tag}")
+    sh(f"ip netns exec {ns.name} sysctl -qw net.ipv4.tcp_max_tw_buckets=4000000 "
+       f"net.ipv4.tcp_tw_reuse=0 "
+       f"net.ipv4.ip_local_port_range='{FILL_PORTS[0]} {FILL_PORTS[1]}'")
+    nswrite(ns, "msl_ms", FILL_MSL_MS)
+    if records:
+        nswrite(ns, "rto_floor", 1)
+    return ns
+
+
+def fill_tw(ns, count):
+    """count more TIME_WAIT sockets in ns: twbench's churn (4 client loops,
+    the client closes first) over FILL_SPORTS server ports, topped up until
+    they are there."""
+    want = sockstat_tw(ns) + count
+    t0 = time.monotonic()
+    runs = []
+    for _ in range(4):
+        have = sockstat_tw(ns)
+        if have >= want:
+            break
+        r = twbench("-n", want - have, "-c", 4, "-l", "127.0.0.1:6000",
+                    "-P", FILL_SPORTS, "--server-netns", ns.name,
+                    "--client-netns", ns.name, timeout=7200)
+        runs.append({"connections": r["connections"], "errors": r["errors"],
+                     "elapsed_s": r["elapsed_s"]})
+    got = sockstat_tw(ns)
+    st = stats_of(ns) if loaded() else {}
+    res = {"netns": ns.name, "wanted": want, "tw": got,
+           "guest_s": round(time.monotonic() - t0, 1), "twbench": runs,
+           "tw_record_failed": st.get("tw_record_failed"),
+           "tw_record_capped": st.get("tw_record_capped")}
+    log(f"scale_tw fill {ns.name}: {got} TIME_WAIT (wanted {want}) in "
+        f"{res['guest_s']} s guest time; records {gauge('tw_records')}")
+    return res
+
+
+def scale_tw():
+    levels = [int(x) for x in (args.tw_levels or
+                               ("0,300,1000" if SMOKE else "0,10000,100000,250000")).split(",")]
+    reps = args.scale_reps or (1 if SMOKE else 8)
+    n = args.conns or (300 if SMOKE else 2000)
+    out = {"levels": levels, "reps": reps, "connections_per_run": n,
+           "fill_msl_ms": FILL_MSL_MS, "record_cap": REC_CAP, "settle_s": SETTLE_S,
+           "runs": [], "fills": []}
+    dm = sh("dmesg", check=False).stdout
+    m = re.search(r"TCP established hash table entries: (\d+)", dm)
+    out["ehash_entries"] = int(m.group(1)) if m else None
+    m = re.search(r"TCP bind hash table entries: (\d+)", dm)
+    out["bhash_entries"] = int(m.group(1)) if m else None
+    fills = []          # [(netns, TIME_WAITs it was filled with)]
+
+    def census():
+        d = {"tw": sum(sockstat_tw(f) for f, _ in fills),
+             "tw_sock_TCP_active": (slab("tw_sock_TCP") or {}).get("active")}
+        if loaded():
+            d["tw_alive"] = sum(gauge("tw_alive", f) or 0 for f, _ in fills)
+            d["tw_records"] = gauge("tw_records")
+        return d
+
+    def note(run, phase, level, rep):
+        run.update({"phase": phase, "level": level, "rep": rep})
+        out["runs"].append(run)
+        log(f"scale_tw {phase} {level} {run['cfg']} rep {rep}: "
+            f"{run.get('busy_ns_per_conn', 0):.0f} + "
+            f"{run.get('teardown_ns_per_conn', 0):.0f} ns/conn busy, alive "
+            f"{run['alive_before']} -> {run['alive_after']}, errors {run['errors_total']}")
+
+    # warm-up (page cache of the binaries over 9p, slab caches)
+    unload()
+    scale_run("none", n // 4)
+    load()
+    scale_run("defaults", n // 4)
+    unload()
+    # A: length records on. The module stays loaded (unloading frees the
+    # records): fill namespaces with records (rto_floor), the churn's
+    # netns with rto_floor too, so each of its TIME_WAITs makes a record.
+    load(params=f"max_tw_records={REC_CAP}")
+    out["record_cap_read"] = int(open("/sys/module/twctl/parameters/max_tw_records").read())
+    out["tw_record_bytes"] = gauge("tw_record_bytes")
+    have = 0
+    for lvl in levels:
+        if lvl > have:
+            f = fill_ns(len(fills), records=True)
+            out["fills"].append(fill_tw(f, lvl - have))
+            fills.append((f, lvl - have))
+            have = lvl
+        for rep in range(reps):
+            note(scale_run("records", n, {"rto_floor": 1}, census), "A", lvl, rep)
+    # memory of the records: what unloading the module frees (records and
+    # their table; the module's own few kB too) while the TIME_WAITs stay
+    recs = gauge("tw_records")
+    drop_caches()
+    time.sleep(1)
+    m0 = mem_snapshot()
+    unload()
+    time.sleep(3)       # kfree_rcu, the table's vfree
+    m1 = mem_snapshot()
+    out["record_memory"] = {"records": recs, "before": m0, "after": m1,
+                            "freed": mem_delta(m1, m0), "alive_after": census()}
+    log(f"scale_tw records memory: {recs} records, freed {out['record_memory']['freed']}")
+    # B: records off, module against none, from the top level down: the
+    # TIME_WAITs stay (armed for 20 min while the module was loaded; its
+    # unloading does not touch armed timers), a fill netns is deleted (and
+    # its TIME_WAITs purged) for each lower level
+    for lvl in sorted(levels, reverse=True):
+        while fills and sum(c for _, c in fills) > lvl:
+            f, _ = fills.pop()
+            f.delete()
+            # its TIME_WAITs are purged by the netns' cleanup, in a worker:
+            # let it end before the next measured run
+            t0 = time.monotonic()
+            left = sum(c for _, c in fills)
+            while time.monotonic() - t0 < 120 and (
+                    (slab("tw_sock_TCP") or {}).get("active", 0) > left + 20000):
+                time.sleep(1)
+            time.sleep(3)
+        cfgs = ["none", "defaults"]
+        for rep in range(reps):
+            for cfg in cfgs[rep % 2:] + cfgs[:rep % 2]:
+                if cfg == "none":
+                    unload()
+                else:
+                    load()
+                note(scale_run(cfg, n, None, census), "B", lvl, rep)
+    unload()
+    for f, _ in fills:
+        f.delete()
+    return out
+
+
+class RawNetns:
+    """An unnamed netns held by an open file (no `ip netns add`: a thousand
+    of them are made in seconds); `with ns:` runs the block inside it."""
+
+    def __init__(self):
+        home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        try:
+            if twtest._libc.unshare(twtest.CLONE_NEWNET) != 0:
+                raise OSError(ctypes.get_errno(), "unshare(CLONE_NEWNET)")
+            self.fd = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        finally:
+            twtest._setns(home)
+            os.close(home)
+        self._saved = []
+
+    def __enter__(self):
+        self._saved.append(os.open("/proc/thread-self/ns/net", os.O_RDONLY))
+        twtest._setns(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        fd = self._saved.pop()
+        try:
+            twtest._setns(fd)
+        finally:
+            os.close(fd)
+
+    def close(self):
+        os.close(self.fd)
+
+
+def scale_netns():
+    import resource
+    levels = [int(x) for x in (args.ns_levels or
+                               ("1,5,20" if SMOKE else "1,100,1000")).split(",")]
+    reps = args.scale_reps or (1 if SMOKE else 8)
+    n = args.conns or (300 if SMOKE else 2000)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = max(levels) + 256
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(need, soft), max(need, hard)))
+    out = {"levels": levels, "reps": reps, "connections_per_run": n,
+           "policy": NS_POLICY, "runs": [], "memory": []}
+    nets = []
+
+    def set_policies():
+        t0 = time.monotonic()
+        for x in nets:
+            with x:
+                for k, v in NS_POLICY.items():
+                    err = twtest.sysfs_write(k, str(v))
+                    if err:
+                        raise OSError(err, f"{k}={v}")
+        return time.monotonic() - t0
+
+    def census():
+        return {"netns": len(nets), "netns_count": gauge("netns_count")}
+
+    unload()
+    scale_run("none", n // 4)
+    load()
+    scale_run("defaults", n // 4, NS_POLICY)
+    unload()
+    for lvl in levels:
+        t0 = time.monotonic()
+        while len(nets) < lvl:
+            nets.append(RawNetns())
+        made_s = time.monotonic() - t0
+        # the module's memory with lvl namespaces: loading it and writing a
+        # policy in each, against the same namespaces without it
+        unload()
+        drop_caches()
+        time.sleep(2)
+        m0 = mem_snapshot()
+        load()
+        pol_s = set_policies()
+        time.sleep(2)
+        m1 = mem_snapshot()
+        # the policies are there: read one back from the last namespace
+        with nets[-1]:
+            back = {k: twtest.sysfs_read(k) for k in NS_POLICY}
+        mem = {"netns": lvl, "delta": mem_delta(m0, m1), "before": m0, "after": m1,
+               "netns_count": gauge("netns_count"), "policy_read_back": back,
+               "make_netns_s": round(made_s, 1), "set_policies_s": round(pol_s, 2)}
+        out["memory"].append(mem)
+        log(f"scale_netns {lvl}: made in {made_s:.1f} s, policies {pol_s:.1f} s, "
+            f"netns_count {mem['netns_count']}, module memory {mem['delta']}")
+        cfgs = ["none", "defaults"]
+        for rep in range(reps):
+            for cfg in cfgs[rep % 2:] + cfgs[:rep % 2]:
+                if cfg == "none":
+                    unload()
+                elif not loaded():
+                    load()
+                    set_policies()
+                run = scale_run(cfg, n, NS_POLICY, census)
+                run.update({"level": lvl, "rep": rep})
+                out["runs"].append(run)
+                log(f"scale_netns {lvl} {cfg} rep {rep}: "
+                    f"{run.get('busy_ns_per_conn', 0):.0f} + "
+                    f"{run.get('teardown_ns_per_conn', 0):.0f} ns/conn busy, "
+                    f"{run['alive_after']}, errors {run['errors_total']}")
+    unload()
+    for x in nets:
+        x.close()
+    time.sleep(2)
+    return out
+
+
+def perf_share(path, period):
+    """perf report of a recording: samples per dso, and those in twctl's hook
+    machinery outside its module (kprobe/ftrace/rethook handlers and the
+    inet_sock_set_state tracepoint's iterator, which only run for twctl's
+    hooks); each sample stands for `period` instructions (-icount)."""
+    r = subprocess.run(["perf", "report", "-i", path, "--kallsyms", "/proc/kallsyms", "-n",
+                        "--stdio", "--sort", "dso,sym", "--no-children", "-q",
+                        "--percent-limit", "0"],
+                       capture_output=True, text=True, timeout=900)
+    dsos, mach, msyms, tsyms = {}, 0, {}, {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\d+)\s+(\S+)\s+\[[k.]\]\s+(\S+)", line)
+        if not m:
+            continue
+        cnt, dso, sym = int(m.group(2)), m.group(3), m.group(4)
+        if dso == "[twctl]" or sym.startswith("twctl"):
+            dso = "[twctl]"     # resolved through /proc/kallsyms, or as the module
+            tsyms[sym] = tsyms.get(sym, 0) + cnt
+        dsos[dso] = dsos.get(dso, 0) + cnt
+        if dso != "[twctl]" and re.search(
+                r"kprobe|ftrace|rethook|trampoline|__traceiter_inet_sock_set_state|rhashtable|rht_",
+                sym):
+            mach += cnt
+            msyms[sym] = msyms.get(sym, 0) + cnt
+    return {"dso_samples": dsos, "machinery_samples": mach, "machinery_syms": msyms,
+            "twctl_syms": tsyms,
+            "twctl_samples": dsos.get("[twctl]", 0), "samples": sum(dsos.values()),
+            "report_rc": r.returncode, "report_err": r.stderr[-300:],
+            "report_head": r.stdout.splitlines()[:12]}
+
+
+def scale_perf():
+    """A diagnosis of scale_tw: twctl's own instructions, counted directly by
+    sampling the -icount guest's cpu-clock (1 sample per PERF_PERIOD
+    instructions) over the churn, at the lowest and highest level."""
+    levels = [int(x) for x in (args.tw_levels or ("0,1000" if SMOKE else "0,250000")).split(",")]
+    reps = args.scale_reps or (1 if SMOKE else 4)
+    n = args.conns or (300 if SMOKE else 2000)
+    period = 20000
+    # no throttling of the sampling rate (an emulated interrupt is slow)
+    with open("/proc/sys/kernel/perf_cpu_time_max_percent", "w") as f:
+        f.write("0")
+    out = {"levels": levels, "reps": reps, "connections_per_run": n, "period": period,
+           "runs": []}
+    fills = []
+    unload()
+    load(params=f"max_tw_records={REC_CAP}")
+    scale_run("records", n // 4, {"rto_floor": 1})
+    have = 0
+    for lvl in levels:
+        if lvl > have:
+            f = fill_ns(f"p{len(fills)}", records=True)
+            fill_tw(f, lvl - have)
+            fills.append(f)
+            have = lvl
+        for rep in range(reps):
+            for cfg, pol in (("defaults", None), ("records", {"rto_floor": 1})):
+                data = f"/tmp/perf-{lvl}-{cfg}-{rep}.data"
+                ns = fresh_ns("q")
+                try:
+                    if pol:
+                        for k, v in pol.items():
+                            nswrite(ns, k, v)
+                    # perf starts the churn once it records (its start takes
+                    # seconds under emulation)
+                    p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(period),
+                                        "-a", "-o", data, "--", BENCH, "-j", "-n", str(n),
+                                        "-c", "1", "--server-netns", ns.name,
+                                        "--client-netns", ns.name],
+                                       capture_output=True, text=True, timeout=1200)
+                    r = json.loads(p.stdout)
+                finally:
+                    ns.delete()
+                    time.sleep(SETTLE_S)
+                sh_ = perf_share(data, period)
+                os.unlink(data)
+                run = {"level": lvl, "cfg": cfg, "rep": rep, "errors_total": r["errors_total"],
+                       **sh_, "tw_alive": sum(sockstat_tw(f) for f in fills),
+                       "tw_records": gauge("tw_records")}
+                run["twctl_ins_per_conn"] = run["twctl_samples"] * period / n
+                run["machinery_ins_per_conn"] = run["machinery_samples"] * period / n
+                out["runs"].append(run)
+                log(f"scale_perf {lvl} {cfg} rep {rep}: {run['samples']} samples, twctl "
+                    f"{run['twctl_samples']} = {run['twctl_ins_per_conn']:.0f} ins/conn, machinery "
+                    f"{run['machinery_samples']} = {run['machinery_ins_per_conn']:.0f}, "
+                    f"alive {run['tw_alive']}, records {run['tw_records']}, rc {sh_['report_rc']}")
+    unload()
+    for f in fills:
+        f.delete()
+    return out
+
+
 # --- main --------------------------------------------------------------------------
 
 doc = {"smoke": SMOKE, "kernel": os.uname().release,
@@ -782,7 +1238,9 @@ for part in args.only.split(","):
     doc[part] = {"main": overhead, "overhead": overhead,
                  "overhead_icount": lambda: overhead(icount=True),
                  "exhaustion": exhaustion,
-                 "precision": precision, "memory": memory}[part]()
+                 "precision": precision, "memory": memory,
+                 "scale_tw": scale_tw, "scale_netns": scale_netns,
+                 "scale_perf": scale_perf}[part]()
     doc[part]["wall_s"] = round(time.monotonic() - t0, 1)
 doc["wall_s"] = round(time.monotonic() - T_START, 1)
 text = json.dumps(doc, indent=1, default=str)

@@ -18,7 +18,11 @@ ap = argparse.ArgumentParser()
 ap.add_argument("--results", required=True)
 ap.add_argument("--doc", required=True)
 ap.add_argument("--png", required=True)
+ap.add_argument("--scale-png", default=None,
+                help="the plot of the scale parts (default: bench-scale.png beside --png)")
 a = ap.parse_args()
+if not a.scale_png:
+    a.scale_png = os.path.join(os.path.dirname(os.path.abspath(a.png)), "bench-scale.png")
 
 docs = []
 for f in sorted(glob.glob(os.path.join(a.results, "*.json"))):
@@ -61,17 +65,21 @@ def quartiles(xs):
 
 w("# Benchmarks\n")
 w("Issue #9: what twctl costs on the close path, what it buys against port "
-  "exhaustion, how exact its TIME_WAIT is, and its memory. Benchmarks are not "
+  "exhaustion, how exact its TIME_WAIT is, and its memory; issue #20: how its cost "
+  "and memory scale with TIME_WAIT sockets and namespaces. Benchmarks are not "
   "tests: `make bench` measures and writes this file, after a smoke run of its "
   "harness (`bench/test_bench_smoke.py`); `make check` runs the host smoke of the "
   "load generator (`tests/host/twbench.sh`).\n")
 w("## Reproduce\n")
-w("```sh\nmake bench                              # Debian 6.1 and 6.12, one VM boot each, then this file\n"
+w("```sh\nmake bench                              # Debian 6.1 and 6.12, two VM boots each (real time; -icount), then this file: about 40 min per kernel\n"
   "make bench BENCH_KERNELS=61             # one kernel\n"
   "bench/run.sh --smoke                    # the ~2 min harness check (results in build/bench/smoke)\n"
   "bench/run.sh --icount --kernels \"61 612\" --reps 8 --conns 3000   # P1 as instructions (about 10 min per kernel)\n"
   "bench/run.sh --kernels \"61 612\" --only exhaustion --no-harness-check   # P3 alone (about 8 min per kernel; run it on a quiet host)\n"
-  "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png\n```\n")
+  "bench/run.sh --kernels \"61 612\" --only scale_tw,scale_netns   # issue #20 goals 2, 3, -icount (about 9 min per kernel)\n"
+  "bench/run.sh --smoke --only scale_tw,scale_netns   # the same at small sizes (1000 TIME_WAITs, 20 netns), a harness check\n"
+  "bench/run.sh --kernels 612 --only scale_perf   # the direct count of twctl's instructions at 0 and 250k TIME_WAITs (a diagnosis)\n"
+  "python3 bench/report.py --results bench/results --doc docs/BENCHMARKS.md --png docs/bench-exhaustion.png --scale-png docs/bench-scale.png\n```\n")
 w("`bench/run.sh` installs `bpftrace` and `gnuplot-nox` with apt if missing, builds "
   "`bench/twbench` and `tools/twctl`, exports the module sources of git HEAD and builds "
   "them for each kernel, boots the kernel in QEMU (`tests/vm/run-vm.sh`) and runs "
@@ -83,7 +91,8 @@ w(f"- host: {HOST_CORES} cores ({HOST_CPU}), no KVM: every guest runs under QEMU
   f"({QEMU}), **1 vCPU**, 2 GiB; user space in the guest runs 10-30x slower than "
   "on the host and run-to-run noise is about ±20 %. Absolute rates below are "
   "those of this emulator, not of hardware; read the ratios.")
-PARTS = ("overhead", "overhead_icount", "exhaustion", "precision", "memory")
+PARTS = ("overhead", "overhead_icount", "exhaustion", "precision", "memory",
+         "scale_tw", "scale_netns", "scale_perf")
 for d in docs:
     w(f"- kernel `{d['kernel']}`: measured {d['started']} (UTC), module from commit "
       f"`{d.get('commit', '?')}`, guest time {d['wall_s']:.0f} s, whole VM run "
@@ -492,6 +501,10 @@ for d in docs:
       "per-CPU (1 vCPU).\n")
     ko = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bench",
                       "src", "build", d["kernel"], "twctl.ko")
+    if not os.path.exists(ko):
+        # the structures do not depend on the kernel: any build of the module
+        ko = next(iter(sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(ko)),
+                                                     "*", "twctl.ko")))), ko)
     sizes = {}
     for st in ("twctl_pernet", "twctl_stats", "twctl_snap"):
         r = subprocess.run(["pahole", "-C", st, ko], capture_output=True, text=True) \
@@ -521,6 +534,433 @@ for d in docs:
                     f"module per netns {me['module_kb_per_netns']['Slab']:+.1f} kB slab + "
                     f"{me['module_kb_per_netns']['Percpu']:+.2f} kB per-CPU (meminfo difference; "
                     f"see the noise note){exact}")
+
+# --- issue #20: scale in TIME_WAIT sockets and in namespaces -------------------------
+
+
+def part_commit(d, part):
+    """The commit and start of the last measurement of a part."""
+    c, s = d.get("commit", "?"), d.get("started", "?")
+    for x in d.get("remeasured", []):
+        if x["part"] == part:
+            c, s = x["commit"], x["started"]
+    return c, s
+
+
+def ins(r, end=False):
+    v = r.get("busy_ns_per_conn")
+    if v is None:
+        return None
+    return v + (r.get("teardown_ns_per_conn") or 0) if end else v
+
+
+def medof(rs, end=False):
+    xs = [ins(r, end) for r in rs if ins(r, end) is not None]
+    return statistics.median(xs) if xs else None
+
+
+def paired(rs, cfg, end=False):
+    """Per round: the run of cfg minus the no-module run of that round."""
+    base = {r["rep"]: r for r in rs if r["cfg"] == "none"}
+    return [ins(r, end) - ins(base[r["rep"]], end) for r in rs
+            if r["cfg"] == cfg and r["rep"] in base]
+
+
+def rng(xs):
+    return f"{min(xs):+.0f}..{max(xs):+.0f}" if xs else "-"
+
+
+def growth_verdict(a0, a1, what, u=None):
+    """a0 -> a1: twctl's added instructions at the lowest and highest level;
+    u: the spread of those figures over rounds (half ranges, added up), in
+    instructions, when known."""
+    if a0 is None or a1 is None or a0 <= 0:
+        return f"{what}: not computable"
+    g = a1 / a0 - 1
+    txt = f"{what}: {a0:+.0f} -> {a1:+.0f} instructions/conn = {pct(g)}"
+    if u is None:
+        return txt + ": " + ("**met**" if g <= 0.10 else "**missed**")
+    gu = u / a0
+    txt += f" (rounds spread +-{gu * 100:.0f} points)"
+    if g + gu <= 0.10:
+        return txt + ": **met**"
+    if g <= 0.10:
+        return txt + ": **met** on the medians, within the spread"
+    if g - gu <= 0.10:
+        return txt + ": **not resolved** (over the goal on the medians, within the spread)"
+    return txt + ": **missed**"
+
+
+KMALLOC_NOISE = 64 * 1024
+
+
+def half(xs):
+    return (max(xs) - min(xs)) / 2 if xs else 0.0
+
+
+scale_plot = {"tw": [], "ns": []}   # (kernel, cfg, [(x, added, absolute)])
+if any(d.get("scale_tw") or d.get("scale_netns") for d in docs):
+    w("## Scale in TIME_WAIT sockets and in namespaces (issue #20 goals 2, 3)\n")
+    w("Measured like P1 in instructions, in a VM with QEMU `-icount shift=0` "
+      "(1 ns of guest clock = 1 instruction; `bench/run.sh --only scale_tw,scale_netns`): "
+      "each measured run is a sequential loopback churn (`twbench -n N -c 1`, the client "
+      "closes first) in a fresh netns, and its cost is the guest's instructions per "
+      "connection over the churn (*connect + close*: connect, data path, close, the "
+      "TIME_WAIT made and armed) and, in the *+ end* columns, also over the deletion of "
+      "that netns and 1.5 s after it (the netns' cleanup purges its TIME_WAITs: the "
+      "sockets' end, where a length record is dropped; netns teardown itself is in it "
+      "too, the same with and without the module). *twctl added* = with the module "
+      "minus without (per round, paired, median; min..max over rounds in brackets). "
+      "The TIME_WAIT sockets or the namespaces whose number is scaled are other "
+      "namespaces of the same VM, alive during every measured run.\n")
+    w("**TIME_WAIT sockets** (`scale_tw`): fill namespaces hold 10k, +90k, +150k "
+      "TIME_WAIT sockets made by twbench (4 client loops, 127.0.0.1 ports 10000-65535 to "
+      "32 server ports, `tcp_tw_reuse=0`, `tcp_max_tw_buckets=4000000`), with the "
+      "module loaded and `msl_ms=600000` there, so they live 20 min of guest time "
+      "(the longest MSL twctl takes; the stock 60 s would not outlive the fill). "
+      "They are counted before and after every measured run: `tw` of "
+      "`/proc/net/sockstat` in each fill netns, and the module's `tw_alive` gauge when "
+      "it is loaded. Phase A, **records on**: the module stays loaded (unloading frees "
+      "the records), `max_tw_records=1048576`, every fill TIME_WAIT has a length record "
+      "(`rto_floor=1` in the fill namespaces) and so does every TIME_WAIT of the "
+      "measured churn (`rto_floor=1` in its netns); the levels go up, a fill netns "
+      "added for each. Then the module is unloaded (what that frees is the records' "
+      "memory) and phase B, **records off**: no module (`none`) against the module "
+      "at defaults, runs interleaved, the levels going down (a fill netns deleted for "
+      "each): the TIME_WAITs stay across the unloads, since their timers were armed "
+      "while the module was loaded. The records-on cost is compared with phase B's "
+      "no-module runs of the same level (icount runs repeat within about 0.2 % on 6.1; "
+      "see the spread column). The ehash (the kernel's table of established and "
+      "TIME_WAIT sockets, shared by all namespaces) is sized at boot from the VM's "
+      "2 GiB, so the kernel's own chains grow with the fill; twctl looks nothing up in "
+      "it.\n")
+for d in docs:
+    st = d.get("scale_tw")
+    if not st:
+        continue
+    c, s = part_commit(d, "scale_tw")
+    runs = st["runs"]
+    w(f"### TIME_WAIT sockets, {d['kernel']} (module from commit `{c}`, measured {s}): "
+      f"{st['reps']} runs per config and level, {st['connections_per_run']} connections each\n")
+    if st.get("ehash_entries"):
+        w(f"ehash: {st['ehash_entries']} buckets (so {max(st['levels']) / st['ehash_entries']:.1f} "
+          f"TIME_WAITs per bucket at {max(st['levels'])}); bind hash "
+          f"{st.get('bhash_entries')} buckets.\n")
+    w("| TIME_WAIT alive (fill, before / after runs) | length records alive | none: instr/conn | spread of none | defaults | twctl added | records on | twctl added, records | + end: none | defaults | records on | added | added, records |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    tw_pts = {"defaults": [], "records": [], "none": []}
+    for lvl in st["levels"]:
+        rb = [r for r in runs if r["level"] == lvl and r["phase"] == "B"]
+        ra = [r for r in runs if r["level"] == lvl and r["phase"] == "A"]
+        nn = [r for r in rb if r["cfg"] == "none"]
+        df = [r for r in rb if r["cfg"] == "defaults"]
+        alive = [x["tw"] for r in ra + rb for x in (r["alive_before"], r["alive_after"]) if x]
+        recs = [x.get("tw_records") for r in ra for x in (r["alive_before"], r["alive_after"])
+                if x and x.get("tw_records") is not None]
+        n_med, d_med, a_med = medof(nn), medof(df), medof(ra)
+        pd = paired(rb, "defaults")
+        pd_e = paired(rb, "defaults", True)
+        nspread = (max(ins(r) for r in nn) - min(ins(r) for r in nn)) if nn else None
+        ra_add = [ins(r) - n_med for r in ra] if n_med is not None else []
+        ra_add_e = [ins(r, True) - medof(nn, True) for r in ra] if nn else []
+        w(f"| {lvl}: {min(alive) if alive else '-'}..{max(alive) if alive else '-'} | "
+          f"{(str(min(recs)) + '..' + str(max(recs))) if recs else '-'} | {f0(n_med)} | "
+          f"{f0(nspread)} | {f0(d_med)} | "
+          f"{f0(statistics.median(pd)) if pd else '-'} ({rng(pd)}) | {f0(a_med)} | "
+          f"{f0(statistics.median(ra_add)) if ra_add else '-'} ({rng(ra_add)}) | "
+          f"{f0(medof(nn, True))} | {f0(medof(df, True))} | {f0(medof(ra, True))} | "
+          f"{f0(statistics.median(pd_e)) if pd_e else '-'} | "
+          f"{f0(statistics.median(ra_add_e)) if ra_add_e else '-'} |")
+        if pd:
+            tw_pts["defaults"].append((lvl, statistics.median(pd), d_med, min(pd), max(pd)))
+        if ra_add:
+            tw_pts["records"].append((lvl, statistics.median(ra_add), a_med, min(ra_add),
+                                      max(ra_add)))
+        if n_med is not None:
+            tw_pts["none"].append((lvl, 0, n_med, 0, 0))
+    w("")
+    for cfg, pts in tw_pts.items():
+        scale_plot["tw"].append((d["kernel"], cfg, pts))
+    bad = [r for r in runs if r["alive_before"] and r["alive_after"] and
+           (r["alive_before"]["tw"] < r["level"] or r["alive_after"]["tw"] < r["level"])]
+    errs = sum(r.get("errors_total", 0) for r in runs)
+    w(f"Every measured run: {'all' if not bad else f'**{len(bad)} runs not**'} with at least "
+      f"the level's TIME_WAITs alive before and after; {errs} connection errors; "
+      f"records failed or capped in the churn: "
+      f"{sum(r.get('tw_record_failed', 0) + r.get('tw_record_capped', 0) for r in runs)}.\n")
+    fl = st.get("fills", [])
+    if fl:
+        w("Fills: " + "; ".join(
+            f"{f['tw']} TIME_WAITs in {f['guest_s']:.0f} s of guest time "
+            f"({sum(t['connections'] for t in f['twbench'])} connections, errors "
+            f"{sum(sum(t['errors'].values()) for t in f['twbench'])}, records failed "
+            f"{f.get('tw_record_failed')}, capped {f.get('tw_record_capped')})" for f in fl) + ".\n")
+    rm = st.get("record_memory")
+    if rm and rm.get("records"):
+        fr, n = rm["freed"], rm["records"]
+        def per(k, kb=True):
+            v = fr.get(k)
+            return "-" if v is None else f"{v * (1024 if kb else 1) / n:.1f}"
+        w(f"**Memory per length record**: one record is `struct twctl_twrec`, "
+          f"{st.get('tw_record_bytes')} bytes (gauge `tw_record_bytes`), from kmalloc; the "
+          f"table (an rhashtable) adds one bucket pointer per 1-2 records. Unloading the "
+          f"module with {n} records alive (`tw_records`) freed {fr.get('SUnreclaim')} kB of "
+          f"unreclaimable slab = {per('SUnreclaim')} bytes per record, kmalloc caches "
+          f"{per('kmalloc_bytes', False)} bytes per record (`/proc/slabinfo`, active objects x size), "
+          f"and {fr.get('VmallocUsed')} kB of vmalloc = {per('VmallocUsed')} bytes per record "
+          f"(the bucket table; both figures include the module's own few kB); "
+          f"{(rm['alive_after'] or {}).get('tw')} TIME_WAITs still alive after. The cap: "
+          f"`max_tw_records`, default 262144 (16 MiB of records at 64 bytes), module-wide; "
+          f"raised to {st.get('record_cap_read')} for this run.\n")
+    pts_d, pts_r = tw_pts["defaults"], tw_pts["records"]
+    lo, hi = min(st["levels"]), max(st["levels"])
+
+    def at(pts, x):
+        return next((p[1] for p in pts if p[0] == x), None)
+
+    def added(lvl, cfg, end=False):
+        """twctl's added instructions at lvl over the rounds."""
+        rb = [r for r in runs if r["level"] == lvl and r["phase"] == "B"]
+        if cfg == "defaults":
+            return paired(rb, "defaults", end)
+        nm = medof([r for r in rb if r["cfg"] == "none"], end)
+        return [ins(r, end) - nm for r in runs if r["level"] == lvl and r["phase"] == "A"] \
+            if nm is not None else []
+
+    def verdict(cfg, what, end=False):
+        x0, x1 = added(lo, cfg, end), added(hi, cfg, end)
+        if not x0 or not x1:
+            return f"{what}: not measured"
+        return growth_verdict(statistics.median(x0), statistics.median(x1), what,
+                              half(x0) + half(x1))
+    verdicts.append(
+        f"Scale in TIME_WAIT sockets on {d['kernel']} (commit `{c}`), twctl's added cost "
+        f"from {lo} to {hi} alive, goal <= +10 %: " + verdict("defaults", "records off")
+        + "; " + verdict("records", "records on")
+        + "; with the sockets' end: " + verdict("defaults", "records off", True)
+        + "; " + verdict("records", "records on", True))
+
+if any(d.get("scale_perf") for d in docs):
+    w("**Direct count** (`scale_perf`, a diagnosis run only when named: "
+      "`bench/run.sh --only scale_perf`): the same churn with length records off "
+      "(the churn's netns at defaults) and on (`rto_floor=1`), fill namespaces with "
+      "records as in phase A, under `perf record -e cpu-clock -a -c 20000`: in the "
+      "-icount guest one sample per 20000 instructions, so a symbol's share of the "
+      "samples is its share of the instructions, whatever the rest does from run to run. "
+      "perf starts the churn (`perf record ... -- twbench`) once it records. "
+      "*twctl's own* = samples in twctl's functions; *hook machinery* = samples in "
+      "the kernel's kprobe, ftrace and rethook handlers, the `inet_sock_set_state` "
+      "tracepoint's iterator and the rhashtable library (the records' table), which run "
+      "only for twctl; each sample counted as 20000 instructions, per connection. "
+      "What this misses: instructions twctl causes elsewhere (its records' allocations "
+      "and frees, cache effects an emulator does not model anyway).\n")
+for d in docs:
+    sp = d.get("scale_perf")
+    if not sp:
+        continue
+    c, s = part_commit(d, "scale_perf")
+    w(f"### Direct count, {d['kernel']} (module from commit `{c}`, measured {s}): "
+      f"{sp['reps']} runs per config and level, {sp['connections_per_run']} connections each\n")
+    w("| TIME_WAIT alive | records alive | config | twctl's own: instr/conn (median, min..max) | hook machinery | sum | samples in twctl (all runs) |")
+    w("|---|---|---|---|---|---|---|")
+    sums = {}
+    for lvl in sp["levels"]:
+        for cfg in ("defaults", "records"):
+            rs = [r for r in sp["runs"] if r["level"] == lvl and r["cfg"] == cfg]
+            if not rs:
+                continue
+            own = [r["twctl_ins_per_conn"] for r in rs]
+            ns_ = sum(r["twctl_samples"] for r in rs)
+            mach = [r["machinery_ins_per_conn"] for r in rs]
+            tot = [a_ + b_ for a_, b_ in zip(own, mach)]
+            sums[(lvl, cfg)] = tot
+            w(f"| {min(r['tw_alive'] for r in rs)} | {min(r['tw_records'] or 0 for r in rs)} | "
+              f"{'records off' if cfg == 'defaults' else 'records on'} | "
+              f"{statistics.median(own):.0f} ({min(own):.0f}..{max(own):.0f}) | "
+              f"{statistics.median(mach):.0f} | {statistics.median(tot):.0f} "
+              f"({min(tot):.0f}..{max(tot):.0f}) | {ns_} |")
+    w("")
+    lo, hi = min(sp["levels"]), max(sp["levels"])
+
+    def lookups(lvl, cfg):
+        """Instructions per connection in record lookups (twctl_twrec_get and
+        the rhashtable's hash)."""
+        rs = [r for r in sp["runs"] if r["level"] == lvl and r["cfg"] == cfg]
+        smp = sum(r["twctl_syms"].get("twctl_twrec_get", 0) +
+                  sum(v for k, v in r["machinery_syms"].items() if k.startswith("rht_key_get_hash"))
+                  for r in rs)
+        return smp * sp["period"] / (sp["connections_per_run"] * len(rs)) if rs else 0
+    w(f"Of that, record lookups (`twctl_twrec_get` and the rhashtable's hash): records off "
+      f"{lookups(lo, 'defaults'):.0f} instructions per connection at {lo}, "
+      f"{lookups(hi, 'defaults'):.0f} at {hi}; records on {lookups(lo, 'records'):.0f} and "
+      f"{lookups(hi, 'records'):.0f}. Resizing the records' table (`rht_deferred_worker`): "
+      + ", ".join(f"{sum(r['machinery_syms'].get('rht_deferred_worker', 0) for r in sp['runs'] if r['level'] == l_ and r['cfg'] == c_) * sp['period'] / (sp['connections_per_run'] * max(1, len([r for r in sp['runs'] if r['level'] == l_ and r['cfg'] == c_]))):.0f}"
+                  f" ({'records on' if c_ == 'records' else 'records off'}, {l_})"
+                  for c_ in ("defaults", "records") for l_ in (lo, hi))
+      + " instructions per connection. Here the fill's TIME_WAITs have records in both "
+      "configs (filled as in phase A), so with records off in the churn's netns twctl "
+      "still looks a record up for each of its TIME_WAITs once any record exists "
+      "module-wide (see the notes).\n")
+    parts_ = []
+    for cfg, name in (("defaults", "records off"), ("records", "records on")):
+        x0, x1 = sums.get((lo, cfg)), sums.get((hi, cfg))
+        if x0 and x1:
+            parts_.append(growth_verdict(statistics.median(x0), statistics.median(x1), name,
+                                         half(x0) + half(x1)))
+    x0, x1 = sums.get((lo, "defaults")), sums.get((hi, "defaults"))
+    if x0 and x1:
+        l0, l1 = lookups(lo, "defaults"), lookups(hi, "defaults")
+        g = (statistics.median(x1) - l1) / (statistics.median(x0) - l0) - 1
+        parts_.append(f"records off without the record lookups ({l0:.0f} -> {l1:.0f} "
+                      f"instructions/conn, made because the fill's sockets have records: "
+                      f"see the notes) {pct(g)}")
+    verdicts.append(f"Scale in TIME_WAIT sockets on {d['kernel']}, counted directly (perf "
+                    f"samples in twctl and its hooks, commit `{c}`), from {lo} to {hi} alive: "
+                    + "; ".join(parts_))
+
+if any(d.get("scale_netns") for d in docs):
+    w("**Namespaces** (`scale_netns`): 1, 100, 1000 namespaces (unnamed, made with "
+      "`unshare(CLONE_NEWNET)` and held open), each holding a policy written "
+      "through sysfs in it (`msl_ms=45000`; the churn's netns holds it too); "
+      "`none` = the module unloaded with the same namespaces. After each insmod the "
+      "policies are written again (outside the measured runs). **Module memory**: "
+      "`/proc/meminfo` and `/proc/slabinfo` with the module unloaded, then loaded with "
+      "a policy written in every namespace (caches dropped first): the difference is "
+      "what the module takes with that many namespaces, its global part (code, the "
+      "record pool, sysfs) included; the growth between levels is the per-netns "
+      "cost.\n")
+for d in docs:
+    sn = d.get("scale_netns")
+    if not sn:
+        continue
+    c, s = part_commit(d, "scale_netns")
+    runs = sn["runs"]
+    w(f"### Namespaces, {d['kernel']} (module from commit `{c}`, measured {s}): "
+      f"{sn['reps']} runs per config and level, {sn['connections_per_run']} connections each\n")
+    w("| namespaces with a policy | netns_count (module) | none: instr/conn | defaults | twctl added | + end: none | defaults | added | module memory: unreclaimable slab (kB) | per-CPU (kB) | vmalloc (kB) |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|")
+    pts = []
+    mems = {m["netns"]: m for m in sn["memory"]}
+    for lvl in sn["levels"]:
+        rs = [r for r in runs if r["level"] == lvl]
+        nn = [r for r in rs if r["cfg"] == "none"]
+        df = [r for r in rs if r["cfg"] == "defaults"]
+        pd, pd_e = paired(rs, "defaults"), paired(rs, "defaults", True)
+        m = mems.get(lvl, {})
+        dl = m.get("delta", {})
+        w(f"| {lvl} | {m.get('netns_count')} | {f0(medof(nn))} | {f0(medof(df))} | "
+          f"{f0(statistics.median(pd)) if pd else '-'} ({rng(pd)}) | {f0(medof(nn, True))} | "
+          f"{f0(medof(df, True))} | {f0(statistics.median(pd_e)) if pd_e else '-'} | "
+          f"{dl.get('SUnreclaim')} | {dl.get('Percpu')} | {dl.get('VmallocUsed')} |")
+        if pd:
+            pts.append((lvl, statistics.median(pd), medof(df), min(pd), max(pd), medof(nn)))
+    w("")
+    scale_plot["ns"].append((d["kernel"], "defaults", pts))
+    lv = sorted(mems)
+    slopes = []         # (from, to, kmalloc bytes, slab kB, per-CPU kB) per netns
+    for a_, b_ in zip(lv, lv[1:]):
+        da, db = mems[a_]["delta"], mems[b_]["delta"]
+        dn = b_ - a_
+        slopes.append((a_, b_, ((db.get("kmalloc_bytes") or 0) - (da.get("kmalloc_bytes") or 0)) / dn,
+                       ((db.get("SUnreclaim") or 0) - (da.get("SUnreclaim") or 0)) * 1024 / dn,
+                       ((db.get("Percpu") or 0) - (da.get("Percpu") or 0)) * 1024 / dn))
+    stats_sz = None
+    ko = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "bench",
+                      "src", "build", d["kernel"], "twctl.ko")
+    if not os.path.exists(ko):
+        # the structure does not depend on the kernel: any build of the module
+        ko = next(iter(sorted(glob.glob(os.path.join(os.path.dirname(os.path.dirname(ko)),
+                                                     "*", "twctl.ko")))), ko)
+    if os.path.exists(ko):
+        r = subprocess.run(["pahole", "-C", "twctl_stats", ko], capture_output=True, text=True)
+        m = re.search(r"/\* size: (\d+),", r.stdout) if r.returncode == 0 else None
+        stats_sz = int(m.group(1)) if m else None
+    if slopes:
+        w("Module memory per namespace, from the growth between levels: kmalloc caches "
+          "(`/proc/slabinfo`, active objects x object size, summed over `kmalloc-*`) " + "; ".join(
+              f"{a_} -> {b_}: **{km:.0f} bytes per netns** (unreclaimable slab pages "
+              f"{sl:+.0f}, `Percpu` {pc:+.0f})" for a_, b_, km, sl, pc in slopes) +
+          ". New slab pages and per-CPU pages lag behind: objects go into free room "
+          "that the namespaces made and deleted before (scale_tw) left in partly used "
+          "slabs and populated per-CPU chunks, so `SUnreclaim` and `Percpu` of "
+          "`/proc/meminfo` undercount; the kmalloc figure counts the objects."
+          + (f" On top, per-CPU counters (`struct twctl_stats`, {stats_sz} bytes per "
+             "possible CPU per netns, `alloc_percpu`; from `pahole` on the twctl.ko last "
+             "built by `bench/run.sh`), not in kmalloc." if stats_sz else "")
+          + " Policies were written in "
+          + ", ".join(f"{m['set_policies_s']} s" for m in sn["memory"])
+          + " (guest time) after each load.\n")
+    lo, hi = min(sn["levels"]), max(sn["levels"])
+    a0 = next((p[1] for p in pts if p[0] == lo), None)
+    a1 = next((p[1] for p in pts if p[0] == hi), None)
+    u = half(paired([r for r in runs if r["level"] == lo], "defaults")) + \
+        half(paired([r for r in runs if r["level"] == hi], "defaults"))
+    v = (f"Scale in namespaces on {d['kernel']} (commit `{c}`), twctl's added cost from "
+         f"{lo} to {hi} namespaces with a policy, goal <= +10 %: "
+         + growth_verdict(a0, a1, "defaults", u))
+    if len(slopes) >= 2 and slopes[-1][2] > 0:
+        # what other kmalloc users move between two otherwise equal
+        # measurements: 64 KB (6.12.118, 100 netns, two runs; bench/NOTES.md)
+        tol = sum(KMALLOC_NOISE / (b_ - a_) for a_, b_, *_ in slopes[:2]) + 0.10 * slopes[-1][2]
+        diff = slopes[0][2] - slopes[-1][2]
+        v += (f"; module memory {slopes[-1][2]:.0f} bytes of kmalloc per netns ({slopes[-1][0]}->"
+              f"{slopes[-1][1]}), {slopes[0][2]:.0f} ({slopes[0][0]}->{slopes[0][1]})"
+              + (f", + {stats_sz} bytes per CPU of per-CPU counters" if stats_sz else "") + ": "
+              + (f"**linear** (the two slopes differ by {diff:+.0f} bytes, within the "
+                 f"resolution of +-{tol:.0f})" if abs(diff) <= tol else
+                 f"**not linear** (the two slopes differ by {diff:+.0f} bytes, beyond the "
+                 f"resolution of +-{tol:.0f})"))
+    verdicts.append(v)
+
+if scale_plot["tw"] or scale_plot["ns"]:
+    spng = os.path.abspath(a.scale_png)
+    with tempfile.TemporaryDirectory() as tmp:
+        def series(kind, absolute):
+            plots = []
+            for i, (k, cfg, pts) in enumerate(scale_plot[kind]):
+                if not pts or (cfg == "none" and not absolute):
+                    continue
+                fn = os.path.join(tmp, f"{kind}{i}{int(absolute)}.dat")
+                with open(fn, "w") as f:
+                    for x, add, ab, lo_, hi_, *_ in pts:
+                        f.write(f"{x} {ab if absolute else add} {lo_} {hi_}\n")
+                lab = {"defaults": "module, records off", "records": "module, records on",
+                       "none": "no module"}[cfg] if kind == "tw" else (
+                    "module, a policy per netns" if absolute else "module")
+                if kind == "ns" and absolute:
+                    nf = os.path.join(tmp, f"nsnone{i}.dat")
+                    with open(nf, "w") as f:
+                        for x, *_r, nm in pts:
+                            f.write(f"{x} {nm}\n")
+                    plots.append(f"'{nf}' using 1:2 with linespoints title '{k}: no module'")
+                plots.append(f"'{fn}' using 1:2 with linespoints title '{k}: {lab}'" if absolute else
+                             f"'{fn}' using 1:2:3:4 with yerrorlines title '{k}: {lab}'")
+            return ", \\\n  ".join(plots) if plots else None
+        script = ("set terminal pngcairo noenhanced size 1200,900 font ',10'\n"
+                  f"set output '{spng}'\nset multiplot layout 2,2\nset grid\n"
+                  "set key outside below\n")
+        for absolute in (False, True):
+            yl = ("instructions per connection (connect + close)" if absolute else
+                  "instructions/conn added by twctl")
+            for kind in ("tw", "ns"):
+                p = series(kind, absolute)
+                if kind == "tw":
+                    script += ("unset logscale x\nset xlabel 'TIME_WAIT sockets alive (thousands)'\n"
+                               f"set ylabel '{yl}'\n"
+                               + "set yrange [*:*]\n"
+                               + f"set title '{'Cost' if absolute else 'Added cost (median; bars: min..max of rounds)'} against TIME_WAIT sockets alive (-icount)'\n")
+                    if p:
+                        p = p.replace("using 1:2", "using ($1/1000):2")
+                else:
+                    script += ("set logscale x\nset xlabel 'namespaces holding a policy'\n"
+                               f"set ylabel '{yl}'\n"
+                               + "set yrange [*:*]\n"
+                               + f"set title '{'Cost' if absolute else 'Added cost (median; bars: min..max of rounds)'} against namespaces (-icount)'\n")
+                script += (f"plot {p}\n" if p else "set label 1 'not measured' at graph 0.4,0.5\nplot [0:1] NaN notitle\nunset label 1\n")
+        script += "unset multiplot\n"
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    w(f"![twctl's added and total instructions per connection against TIME_WAIT sockets "
+      f"alive and against namespaces](./{os.path.basename(a.scale_png)})\n")
 
 summary = ["## Summary: the goals\n"] + [f"- {v}" for v in verdicts] + [""]
 notes_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")

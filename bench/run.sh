@@ -1,27 +1,39 @@
 #!/bin/bash
-# make bench: the twctl benchmarks (docs/BENCHMARKS.md), one VM boot per
-# kernel, then the report.
+# make bench: the twctl benchmarks (docs/BENCHMARKS.md), two VM boots per
+# kernel (one whose clock is real time, one whose clock counts
+# instructions), then the report.
 #
 #   bench/run.sh [--smoke] [--kernels "61 612"] [--results DIR] [--no-report]
-#                [--only overhead,exhaustion,precision,memory] [--icount]
-#                [--reps N] [--conns N] [--p3-cases KEYS] [--no-harness-check]
+#                [--only PARTS] [--icount] [--reps N] [--conns N]
+#                [--p3-cases KEYS] [--tw-levels N,..] [--ns-levels N,..]
+#                [--scale-reps N] [--no-harness-check]
+#
+# PARTS (comma-separated; default all): overhead, exhaustion, precision,
+# memory run in a VM on real time; overhead_icount, scale_tw, scale_netns in
+# a VM with QEMU's -icount shift=0 (TCG), whose clock advances 1 ns per
+# instruction executed, so their "time" per connection is the guest's
+# instruction count, whatever else loads this host. --icount is
+# --only overhead_icount (P1 as instructions).
+#
+# scale_tw (issue #20 goal 2): cost with 0..250k TIME_WAIT sockets alive
+# (--tw-levels, default 0,10000,100000,250000); scale_netns (goal 3): with
+# 1..1000 namespaces holding a policy (--ns-levels, default 1,100,1000);
+# --scale-reps runs per config and level (default 8). scale_perf (a
+# diagnosis, only when named) counts twctl's own instructions with perf at
+# 0 and 250k TIME_WAITs.
 #
 # --p3-cases runs only these P3 cases (keys of bench/guest.py, e.g.
 # twctl_always,limit); --no-harness-check skips the harness smoke test
 # (for such partial re-measurements).
 #
-# --icount measures P1 again as instructions: the VM runs with QEMU's
-# -icount shift=0 (TCG), so its clock advances 1 ns per instruction executed
-# and the churn's "time" per connection is the guest's instruction count,
-# whatever else loads this host. Stored as the part overhead_icount.
-#
 # --only re-measures some parts and replaces them in existing results.
 # The module is built from the committed sources (git HEAD, exported into
 # build/bench/src), so the numbers belong to a commit. Raw results:
-# DIR/<kernel>.json (default bench/results); the report: docs/BENCHMARKS.md
-# and docs/bench-exhaustion.png (not with --smoke, which writes its report
-# next to its results in build/bench/smoke). Needs bpftrace and gnuplot-nox
-# (installed with apt when missing; --smoke needs neither).
+# DIR/<kernel>.json (default bench/results); the report: docs/BENCHMARKS.md,
+# docs/bench-exhaustion.png and docs/bench-scale.png (not with --smoke,
+# which writes its report next to its results in build/bench/smoke). Needs
+# bpftrace and gnuplot-nox (installed with apt when missing; --smoke needs
+# neither).
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 top=$repo
@@ -31,7 +43,8 @@ cd "$top"
 # shellcheck source=tests/lib/build.sh
 . tests/lib/build.sh
 
-smoke='' kernels="61" results='' report=1 only='' icount='' reps='' conns='' p3cases='' hcheck=1
+smoke='' kernels="61" results='' report=1 only='' reps='' conns='' p3cases='' hcheck=1
+twlevels='' nslevels='' sreps=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--smoke) smoke=1 ;;
@@ -39,19 +52,30 @@ while [ $# -gt 0 ]; do
 	--results) results=$2; shift ;;
 	--no-report) report= ;;
 	--only) only=$2; shift ;;
-	--icount) icount=1 ;;
+	--icount) only=overhead_icount ;;
 	--reps) reps=$2; shift ;;	# overhead: rounds
-	--conns) conns=$2; shift ;;	# overhead: connections per run
+	--conns) conns=$2; shift ;;	# overhead, scale_*: connections per run
 	--p3-cases) p3cases=$2; shift ;;
+	--tw-levels) twlevels=$2; shift ;;
+	--ns-levels) nslevels=$2; shift ;;
+	--scale-reps) sreps=$2; shift ;;
 	--no-harness-check) hcheck= ;;
-	*) sed -n '2,27p' "$0"; exit 2 ;;
+	*) sed -n '2,36p' "$0"; exit 2 ;;
 	esac
 	shift
 done
-if [ -n "$icount" ]; then
-	only=overhead_icount
-	export TWCTL_VM_ICOUNT=0
-fi
+# the parts of each boot: on real time, and counting instructions
+time_parts='' icount_parts=''
+IFS=, read -r -a wanted <<<"${only:-overhead,exhaustion,precision,memory,overhead_icount,scale_tw,scale_netns}"
+for p in "${wanted[@]}"; do
+	case $p in
+	overhead|exhaustion|precision|memory) time_parts+=${time_parts:+,}$p ;;
+	overhead_icount|scale_tw|scale_netns|scale_perf) icount_parts+=${icount_parts:+,}$p ;;
+	*) echo "bench: unknown part '$p'" >&2; exit 2 ;;
+	esac
+done
+# --smoke: the harness check of the real-time parts, unless named
+[ -z "$smoke" ] || [ -n "$only" ] || icount_parts=''
 [ -n "$results" ] || results=$([ -n "$smoke" ] && echo build/bench/smoke || echo bench/results)
 mkdir -p "$results"
 results=$(cd "$results" && pwd)
@@ -59,7 +83,10 @@ results=$(cd "$results" && pwd)
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if [ -z "$smoke" ]; then
 	missing=()
-	for p in bpftrace gnuplot-nox; do
+	need=()
+	case ,$time_parts, in *,overhead,*) need+=(bpftrace) ;; esac
+	[ -z "$report" ] || need+=(gnuplot-nox)
+	for p in "${need[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 	done
 	if [ ${#missing[@]} -gt 0 ]; then
@@ -81,7 +108,7 @@ make -s -C bench twbench >/dev/null
 
 # The harness itself first (bench/test_bench_smoke.py, ~2 min on 6.1): every
 # part runs and gives well-formed results, or no figure is taken.
-if [ -z "$smoke" ] && [ -z "$icount" ] && [ -n "$hcheck" ]; then
+if [ -z "$smoke" ] && [ -n "$time_parts" ] && [ -n "$hcheck" ]; then
 	(repo=$top && build_module "$K61" "/lib/modules/$K61/build") >/dev/null ||
 		{ echo "bench: module build for $K61 failed" >&2; exit 1; }
 	python3 tests/vm/suites.py "$K61" 61 bench/test_bench_smoke.py=900 ||
@@ -103,46 +130,62 @@ for sel in $kernels; do
 		{ echo "bench: tracepoint-only module build for $k failed" >&2; exit 1; }
 	vm=$top/build/bench/vm-$k
 	mkdir -p "$vm"
-	rm -f "$vm/bench.json"
-	echo "bench: $k (commit $commit) ..."
-	t0=$(date +%s)
-	rc=0
-	tests/vm/run-vm.sh -t "$([ -n "$smoke" ] && echo 600 || echo 2700)" -o "$vm" "$k" \
-		bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
-		--ko-tponly "$src/build/$k-tponly/twctl.ko" \
-		--bench "$top/bench/twbench" --tool "$top/tools/twctl" \
-		${only:+--only "$only"} ${reps:+--reps "$reps"} ${conns:+--conns "$conns"} ${p3cases:+--p3-cases "$p3cases"} --out /tmp/twctl-out/bench.json || rc=$?
-	t1=$(date +%s)
-	if [ $rc -ne 0 ] || [ ! -f "$vm/bench.json" ]; then
-		echo "bench: the guest run on $k failed (exit $rc); see $vm/output" >&2
-		exit 1
-	fi
-	python3 - "$vm/bench.json" "$results/$k.json" "$commit" "$((t1 - t0))" "$only" <<'PY'
+	first=1
+	for parts in "$time_parts" "$icount_parts"; do
+		[ -n "$parts" ] || continue
+		ic=''
+		[ "$parts" != "$icount_parts" ] || ic=1
+		rm -f "$vm/bench.json"
+		echo "bench: $k (commit $commit), $parts${ic:+ (-icount)} ..."
+		t0=$(date +%s)
+		rc=0
+		TWCTL_VM_ICOUNT=${ic:+0} tests/vm/run-vm.sh \
+			-t "$([ -n "$smoke" ] && echo 900 || echo 5400)" -o "$vm" "$k" \
+			bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \
+			--ko-tponly "$src/build/$k-tponly/twctl.ko" \
+			--bench "$top/bench/twbench" --tool "$top/tools/twctl" --only "$parts" \
+			${reps:+--reps "$reps"} ${conns:+--conns "$conns"} ${p3cases:+--p3-cases "$p3cases"} \
+			${twlevels:+--tw-levels "$twlevels"} ${nslevels:+--ns-levels "$nslevels"} \
+			${sreps:+--scale-reps "$sreps"} --out /tmp/twctl-out/bench.json || rc=$?
+		t1=$(date +%s)
+		if [ $rc -ne 0 ] || [ ! -f "$vm/bench.json" ]; then
+			echo "bench: the guest run on $k failed (exit $rc); see $vm/output" >&2
+			exit 1
+		fi
+		# a whole run (no --only) starts the file anew with its first boot
+		merge=$parts
+		[ -n "$only" ] || [ -z "$first" ] || merge=''
+		python3 - "$vm/bench.json" "$results/$k.json" "$commit" "$((t1 - t0))" "$merge" "$ic" <<'PY'
 import json, os, sys
-new, path, commit, wall, only = sys.argv[1:]
+new, path, commit, wall, only, ic = sys.argv[1:]
 d = json.load(open(new))
 d["commit"] = commit
 d["vm_wall_s"] = int(wall)
+if ic:
+    d["icount"] = True
 if only and os.path.exists(path):
     # replace the re-measured parts in the earlier results
     old = json.load(open(path))
     for part in only.split(","):
         old[part] = d[part]
         old.setdefault("remeasured", []).append(
-            {"part": part, "started": d["started"], "commit": commit, "wall_s": d["wall_s"]})
+            {"part": part, "started": d["started"], "commit": commit, "wall_s": d["wall_s"],
+             "vm_wall_s": int(wall), "icount": bool(ic)})
     d = old
 with open(path, "w") as f:
     json.dump(d, f, indent=1)
 PY
-	echo "bench: $k done in $((t1 - t0)) s -> $results/$k.json"
+		first=''
+		echo "bench: $k $parts done in $((t1 - t0)) s -> $results/$k.json"
+	done
 done
 
 if [ -n "$report" ]; then
 	if [ -n "$smoke" ]; then
 		python3 bench/report.py --results "$results" --doc "$results/BENCHMARKS.md" \
-			--png "$results/bench-exhaustion.png"
+			--png "$results/bench-exhaustion.png" --scale-png "$results/bench-scale.png"
 	else
 		python3 bench/report.py --results "$results" --doc docs/BENCHMARKS.md \
-			--png docs/bench-exhaustion.png
+			--png docs/bench-exhaustion.png --scale-png docs/bench-scale.png
 	fi
 fi

@@ -97,4 +97,46 @@ ok(me.get("tw_with", {}).get("objsize", 0) > 0 and me.get("module_core_bytes", 0
    "module_kb_per_netns" in me,
    "memory: tw_sock_TCP object size, module size and per-netns figures present",
    str(me)[:300])
+# --- scale (issue #20): small sizes, in this real-time VM -----------------------
+SOUT = "/tmp/bench-smoke-scale.json"
+r = subprocess.run(["python3", f"{REPO}/bench/guest.py", "--smoke", "--ko", KO,
+                    "--bench", f"{REPO}/bench/twbench", "--tool", TOOL,
+                    "--only", "scale_tw,scale_netns", "--out", SOUT],
+                   capture_output=True, text=True, timeout=600)
+for line in r.stderr.splitlines()[-30:]:
+    diag(line.lstrip("# "))
+ok(r.returncode == 0 and os.path.exists(SOUT), "bench/guest.py --smoke --only scale_tw,scale_netns completes",
+   f"exit {r.returncode}")
+try:
+    s = json.load(open(SOUT))
+except (OSError, ValueError) as e:
+    s = {}
+    diag(f"no scale results: {e}")
+st = s.get("scale_tw", {})
+runs = st.get("runs", [])
+ok(runs and {(x["phase"], x["cfg"]) for x in runs} == {("A", "records"), ("B", "none"), ("B", "defaults")}
+   and all(x.get("busy_ns_per_conn", 0) > 0 and x["errors_total"] == 0 for x in runs),
+   "scale_tw: records on, none and defaults ran at every level, no connection error",
+   str([(x["phase"], x["level"], x["cfg"], x.get("busy_ns_per_conn")) for x in runs])[:300])
+ok(runs and all(x["alive_before"]["tw"] >= x["level"] and x["alive_after"]["tw"] >= x["level"]
+                for x in runs),
+   "scale_tw: each level's TIME_WAITs stay alive through its runs (sockstat)",
+   str([(x["level"], x["alive_before"], x["alive_after"]) for x in runs])[:300])
+ok(all(x["alive_before"].get("tw_records", 0) >= x["level"] for x in runs if x["phase"] == "A")
+   and any(x["phase"] == "A" for x in runs),
+   "scale_tw: with records on, every fill TIME_WAIT has a record")
+rm = st.get("record_memory", {})
+ok(rm.get("records", 0) >= max(st.get("levels", [0])) and rm.get("freed", {}).get("kmalloc_bytes") is not None,
+   "scale_tw: the records' memory is measured", str(rm.get("freed"))[:300])
+sn = s.get("scale_netns", {})
+mem = sn.get("memory", [])
+ok([m["netns"] for m in mem] == sn.get("levels") and mem and
+   all(m["netns_count"] >= m["netns"] for m in mem) and
+   all(m["policy_read_back"] == {k: str(v) for k, v in sn["policy"].items()} for m in mem),
+   "scale_netns: every level's namespaces exist (netns_count) and hold the policy",
+   str(mem)[:300])
+nr = sn.get("runs", [])
+ok(nr and {x["cfg"] for x in nr} == {"none", "defaults"} and
+   all(x.get("busy_ns_per_conn", 0) > 0 and x["errors_total"] == 0 for x in nr),
+   "scale_netns: none and defaults ran at every level, no connection error")
 done()
