@@ -18,7 +18,8 @@
  * (262144 by default) timewait sockets, and the table grows with the
  * records (and shrinks after them) so that every arming, end and reuse
  * check walks a short chain. Resizing runs in a worker; an insert that
- * finds the table too full grows it at once, GFP_ATOMIC. Lookups are
+ * finds the table too full grows it at once, GFP_ATOMIC (on PREEMPT_RT it
+ * makes no record instead, see twctl_twrec_table_full()). Lookups are
  * lock-free (RCU). Inserts and removals take the bucket's bit lock, from
  * softirq or from process context (the hooks, hooks.c), and never sleep;
  * where that lock only turns BH off (compat.h), not with interrupts off: a
@@ -171,9 +172,11 @@ static void twctl_twrec_unlink(struct twctl_twrec *r)
  * then gets no record (counted: tw_record_failed). Used records go back to
  * the slab (kfree_rcu(), safe in any context), not to the pool.
  *
- * What remains on PREEMPT_RT: an insert into a table already full beyond
- * its size (inserts outpacing the resize worker, which grows it at 75 %)
- * makes lib/rhashtable.c allocate a bigger table GFP_ATOMIC itself.
+ * lib/rhashtable.c allocates too: an insert into a table fuller than its
+ * size (inserts outpacing the resize worker, which grows it at 75 %), or
+ * into a chain of RHT_ELASTICITY records, takes the slow path and allocates
+ * a new table GFP_ATOMIC itself. On PREEMPT_RT twctl_twrec_table_full()
+ * keeps inserts off that path (below).
  */
 #define TWCTL_TWREC_POOL	1024
 
@@ -249,6 +252,29 @@ static void twctl_twrec_pool_free(void)
 }
 
 /*
+ * On PREEMPT_RT: true when an insert now could make lib/rhashtable.c grow
+ * the table in the hook, i.e. the newest table (the one being resized to,
+ * if any) is fuller than 75 %. The insert that crossed 75 % queued the
+ * resize worker, which grows the table in process context; until it has,
+ * sockets get no record (counted: tw_record_failed), as without memory.
+ * With at most 75 % of the buckets used, a chain of RHT_ELASTICITY (16)
+ * records under the table's random hash seed is not a case to plan for.
+ * Call under rcu_read_lock().
+ */
+static bool twctl_twrec_table_full(void)
+{
+	struct rhashtable *ht = &twctl_twrec_tab;
+	struct bucket_table *tbl, *next;
+
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT))
+		return false;
+	tbl = rht_dereference_rcu(ht->tbl, ht);
+	while ((next = rht_dereference_rcu(tbl->future_tbl, ht)))
+		tbl = next;
+	return rht_grow_above_75(ht, tbl);
+}
+
+/*
  * Record @len for @tw, the socket @id names, any context but hardirq (BH
  * off in the hooks): 0, -ENOSPC when max_tw_records are alive, another
  * error when there is no memory for it (or the table cannot grow now). A
@@ -274,6 +300,8 @@ int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 	r->len = len;
 	r->class = class;
 	rcu_read_lock();
+	if (twctl_twrec_table_full())
+		goto out;
 	for (tries = 0; tries < 2; tries++) {
 		old = rhashtable_lookup_get_insert_fast(&twctl_twrec_tab,
 							&r->node,
@@ -296,6 +324,7 @@ int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,
 		}
 		/* @old went in the meantime: insert again */
 	}
+out:
 	rcu_read_unlock();
 	twctl_twrec_pool_put(r);	/* never seen by another CPU */
 	atomic_long_dec(&twctl_twrec_n);

@@ -16,9 +16,9 @@ import subprocess
 import time
 
 from twtest import (CLIENT4, CLIENT6, JIFFY, SERVER4, SERVER6, TOOL, LoSniffer,
-                    Pair, active_close, diag, done, late_bound, listener, load,
-                    loaded, ok, sh, stats, sysfs_read, sysfs_write, tw_timer_proc,
-                    unload, wait_gone)
+                    Netns, Pair, active_close, churn_seq, diag, done, late_bound,
+                    listener, load, loaded, ok, sh, stats, sysfs_read, sysfs_write,
+                    tw_timer_proc, unload, wait_gone)
 
 SEEN = 0.15                     # entry into TIME_WAIT is seen by polling
 EINVAL, ERANGE = 22, 34
@@ -382,6 +382,35 @@ with p.cl:
        "the tool refuses local-rtt 11s, nothing applied", r.stderr.strip())
     r = subprocess.run([TOOL, "show"], capture_output=True, text=True)
     ok("msl-remote" in r.stdout and "unset" in r.stdout, "twctl show says unset", r.stdout)
+
+# --- a burst of records: the table grows under them ----------------------------
+# BURST TIME_WAITs alive at once (60 s long), each with a record (the RTO
+# floor needs one for every socket): the record table grows from its
+# smallest size many times over. lib/rhashtable.c grows it in a worker; an
+# insert outpacing the worker must not allocate in the hook on PREEMPT_RT
+# (twrec.c; the runner's log scan after this suite finds "sleeping function
+# called from invalid context"). Each TIME_WAIT gets a record or is counted
+# without one; in a namespace of its own, deleted after.
+BURST = 300
+bns = Netns("kburst")
+setpol(bns, msl_loopback_ms=30000, rto_floor=1)
+srv = listener(bns, "127.0.0.1", socket.AF_INET)
+b = stats(bns)
+n, errs, _ = churn_seq(bns, srv, BURST, "127.0.0.1")
+srv.close()
+a = stats(bns)
+d = delta(b, a, "tw_created", "tw_created_fin_wait2", "tw_record_failed",
+          "tw_record_capped", "tw_records")
+diag(f"burst of {BURST}: {d}")
+ok(n == BURST and d["tw_created"] + d["tw_created_fin_wait2"] == BURST,
+   f"a burst of {BURST} connections, each into TIME_WAIT", f"{n} {errs} {d}")
+ok(d["tw_records"] + d["tw_record_failed"] == BURST and d["tw_record_capped"] == 0,
+   "each TIME_WAIT of the burst recorded, or counted without a record", f"{d}")
+ok(d["tw_records"] >= BURST // 2,
+   "the record table grew with the burst (most of them recorded)", f"{d}")
+bns.delete()
+n = records_now(0, secs=10.0)
+ok(n == 0, "the burst's records went with its namespace", f"{n}")
 
 # --- unload with records alive, then let the sockets expire --------------------
 # 3 s TIME_WAITs: all five still alive on the slow debug kernel, where a
