@@ -2,22 +2,23 @@
 # make check: every test, in two lanes on the two cores.
 #   lane A: host checks (tool, checkpatch, tests/host/*.sh), then Debian 12's
 #           6.1 and 6.12: the module built at W=1 with sparse, and every VM
-#           suite in one boot (tests/vm/suites.py); then Debian 13's kernel
-#           (trixie) with the smoke suite (tests/vm/test_smoke.py);
+#           suite in one boot (tests/vm/suites.py); then the smoke suite
+#           (tests/vm/test_smoke.py) on Debian 13's kernel (trixie), on
+#           Debian 12's 6.12 PREEMPT_RT (rt) and cloud flavours; then the
+#           real dkms and the Debian packages;
 #   lane B: the debug kernel (KASAN, lockdep, kmemleak, UBSAN; built once and
 #           cached), the module for it, KUnit and the VM suites in one boot;
 #           the same kernel as PREEMPT_RT (rtdebug) with the suites whose
 #           hooks queue events and make records; then sid's newest (7.x)
-#           with the suites where the kernel's own TIME_WAIT code decides;
-#           then the real dkms and the Debian packages. trixie and sid are
-#           built with their release's compiler in a chroot.
+#           with every suite. trixie and sid are built with their release's
+#           compiler in a chroot.
 # A suite that crashes or hangs its guest fails, and the host boots again for
 # the suites after it. Ends with a per-phase timing table and
 # "N passed, N failed".
 #
-# TWCTL_KERNELS="host 61 612 sid debug rtdebug trixie" (the default) picks the host
-# checks and kernels; TWCTL_KERNELS=all runs every suite on each of them,
-# trixie too. TWCTL_TESTS="test_msl ..." picks test files, and
+# TWCTL_KERNELS="host 61 612 sid debug rtdebug trixie rt cloud" (the default)
+# picks the host checks and kernels; TWCTL_KERNELS=all runs every suite on
+# each of them. TWCTL_TESTS="test_msl ..." picks test files, and
 # TWCTL_TESTS_<KERNEL> (e.g. TWCTL_TESTS_SID) those of one kernel;
 # TWCTL_SKIP_DEPS=1 skips the dependency step; TWCTL_LANES=1 runs the lanes
 # one after the other.
@@ -79,18 +80,15 @@ phase() {
 
 lane=-
 exec 3>&1
-kernels=${TWCTL_KERNELS:-host 61 612 sid debug rtdebug trixie}
+kernels=${TWCTL_KERNELS:-host 61 612 sid debug rtdebug trixie rt cloud}
 full=
 if [ "$kernels" = all ]; then
 	kernels="host 61 612 sid debug trixie rt rtdebug cloud"
 	full=1
 fi
-# Kernels that run the smoke suite only (tests/vm/test_smoke.py), and sid's,
-# which runs the suites where the kernel's own TIME_WAIT code decides
-# (reuse's "inherit", tw_entry_stamp on 6.14+, the sysctl registration; the
-# rest is the module's own logic, run on 6.1 and 6.12 and the debug kernel),
-# unless TWCTL_KERNELS=all or TWCTL_TESTS asks otherwise: make check's 15
-# minutes.
+# Kernels that run the smoke suite only (tests/vm/test_smoke.py), unless
+# TWCTL_KERNELS=all or TWCTL_TESTS asks otherwise: make check's 15 minutes.
+# The two Debian 12 kernels and sid's newest run every suite.
 if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	export TWCTL_TESTS_TRIXIE=${TWCTL_TESTS_TRIXIE:-test_smoke}
 	export TWCTL_TESTS_RT=${TWCTL_TESTS_RT:-test_smoke}
@@ -99,7 +97,6 @@ if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	# the suites whose hooks allocate or send (records, events) where
 	# PREEMPT_RT forbids it unless done right (tests/kernel/rt.config)
 	export TWCTL_TESTS_RTDEBUG=${TWCTL_TESTS_RTDEBUG:-test_smoke test_events test_classes}
-	export TWCTL_TESTS_SID=${TWCTL_TESTS_SID:-test_smoke test_msl test_stats test_loadfail test_reuse test_sysctl}
 fi
 export TWCTL_KERNELS="$kernels"	# tests/deps.sh sets up what they need
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
@@ -136,9 +133,10 @@ suites_for() {
 }
 
 # Host checks, in two parts for the lanes' balance: the real dkms build
-# (tests/host/dkms.sh, ~1 min) and the Debian packages (tests/host/package.sh)
-# end lane B, the rest starts lane A.
-HOST_IN_LANE_B=" dkms.sh package.sh "	# one lane: both use the host's dkms
+# (tests/host/dkms.sh, ~1 min) and the Debian packages (tests/host/package.sh,
+# which boots 6.1 and 6.12) end lane A, after its guests of Debian 12's
+# kernels (dkms builds for each of them); the rest starts lane A.
+HOST_IN_LANE_END=" dkms.sh package.sh "	# one lane: both use the host's dkms
 
 host_checks() {
 	local t
@@ -148,8 +146,8 @@ host_checks() {
 		check "checkpatch clean" run_checkpatch
 	fi
 	for t in tests/host/*.sh; do
-		case "$HOST_IN_LANE_B" in
-		*" ${t##*/} "*) [ "$1" = B ] || continue ;;
+		case "$HOST_IN_LANE_END" in
+		*" ${t##*/} "*) [ "$1" = end ] || continue ;;
 		*) [ "$1" = A ] || continue ;;
 		esac
 		tap "" bash "$t"
@@ -171,10 +169,10 @@ debian_kernel() {
 
 # Lane A could boot the debug kernel too, for these of its suites, when the
 # lanes need balancing; a debug boot costs ~1 min, so none now: lane A runs
-# 6.1 and 6.12 in full and trixie's smoke, lane B the two debug kernels
-# and sid.
+# 6.1 and 6.12 in full, the smoke suite on trixie, rt and cloud, and dkms;
+# lane B the two debug kernels and sid in full.
 DEBUG_IN_LANE_A=" "
-LANE_B_KERNELS=" sid rt rtdebug "	# rtdebug: right after debug
+LANE_B_KERNELS=" sid rtdebug "	# rtdebug: right after debug
 
 debug_build() {
 	local kdir
@@ -242,11 +240,15 @@ lane_a() {
 		trixie) phase "kernel $KTRIXIE" debian_kernel trixie "$KTRIXIE" \
 				"$(release_kdir trixie "$KTRIXIE")" ;;
 		sid) phase "kernel $KSID" debian_kernel sid "$KSID" "$(release_kdir sid "$KSID")" ;;
+		rt) phase "kernel $KRT" debian_kernel rt "$KRT" ;;
 		cloud) phase "kernel $KCLOUD" debian_kernel cloud "$KCLOUD" ;;
 		debug) ;;
 		*) phase "kernel $sel" debian_kernel "$sel" "$sel" ;;
 		esac
 	done
+	case " $kernels " in
+	*" host "*) phase "host checks (dkms)" host_checks end ;;
+	esac
 	case " $kernels " in
 	*" debug "*) ;;
 	*) return 0 ;;
@@ -286,9 +288,6 @@ lane_b() {
 		cloud) phase "kernel $KCLOUD" debian_kernel cloud "$KCLOUD" ;;
 		esac
 	done
-	case " $kernels " in
-	*" host "*) phase "host checks (dkms)" host_checks B ;;
-	esac
 }
 
 # The tool is needed by both lanes' guests: build it first. Warnings are
