@@ -17,6 +17,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/tests/lib/build.sh"
 # shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
 . "$repo/tests/lib/tap.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/dkmshost.sh disable=SC1091
+. "$repo/tests/lib/dkmshost.sh"
 # shellcheck disable=SC2317 # called by resolve_kernels
 sudo_() { "$@"; }
 tmp=$(mktemp -d)
@@ -38,39 +40,18 @@ flock 9
 
 ver=$(make -s -C "$repo" print-version)
 src=/usr/src/twctl-$ver
-mok=/var/lib/dkms/mok
 if [ -e "$src" ] || [ -e "/var/lib/dkms/twctl/$ver" ]; then
 	t "twctl/$ver is not installed here already (dkms remove twctl/$ver --all; rm -r $src)" 1
 	tap_done
 fi
-[ -e "$mok.key" ] || [ -e "$mok.pub" ] || made_mok=1
-for k in "${kernels[@]}"; do
-	ls -A "/lib/modules/$k" >"$tmp/before-$k"
-	[ -d "/lib/modules/$k/updates" ] || echo updates >>"$tmp/made-$k"
-	[ -d "/lib/modules/$k/updates/dkms" ] || echo updates/dkms >>"$tmp/made-$k"
-done
+dkms_host_note "$tmp" "${kernels[@]}"
 
 # shellcheck disable=SC2317 # called through the EXIT trap
 cleanup() {
-	local k f
 	dkms remove -m twctl -v "$ver" --all >/dev/null 2>&1
 	rm -rf "$src" "/var/lib/dkms/twctl/$ver"
 	rmdir /var/lib/dkms/twctl 2>/dev/null
-	for k in "${kernels[@]}"; do
-		rm -f "/lib/modules/$k/updates/dkms"/twctl.ko*
-		depmod -a "$k" 2>/dev/null
-		# What depmod and dkms created in a tree that had no modules.
-		for f in "/lib/modules/$k"/modules.*; do
-			[ ! -e "$f" ] || grep -qxF "${f##*/}" "$tmp/before-$k" ||
-				rm -f "$f"
-		done
-		if [ -f "$tmp/made-$k" ]; then
-			tac "$tmp/made-$k" | while read -r f; do
-				rmdir "/lib/modules/$k/$f" 2>/dev/null
-			done
-		fi
-	done
-	[ -z "${made_mok:-}" ] || rm -f "$mok.key" "$mok.pub"
+	dkms_host_restore "$tmp" "${kernels[@]}"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT

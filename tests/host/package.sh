@@ -27,6 +27,8 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$repo/tests/lib/kernels.sh"
 # shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/tap.sh disable=SC1091
 . "$repo/tests/lib/tap.sh"
+# shellcheck source-path=SCRIPTDIR/../.. source=tests/lib/dkmshost.sh disable=SC1091
+. "$repo/tests/lib/dkmshost.sh"
 # shellcheck disable=SC2317 # called by resolve_kernels
 sudo_() { "$@"; }
 tmp=$(mktemp -d)
@@ -197,13 +199,7 @@ t "lintian: no warning but those kept (${LINTIAN_KEEP:-none})" $? "$out"
 step lintian
 
 # --- apt-get install --------------------------------------------------------------------
-mok=/var/lib/dkms/mok
-[ -e "$mok.key" ] || [ -e "$mok.pub" ] || made_mok=1
-for k in "${kernels[@]}"; do
-	ls -A "/lib/modules/$k" >"$tmp/before-$k"
-	[ -d "/lib/modules/$k/updates" ] || echo updates >>"$tmp/made-$k"
-	[ -d "/lib/modules/$k/updates/dkms" ] || echo updates/dkms >>"$tmp/made-$k"
-done
+dkms_host_note "$tmp" "${kernels[@]}"
 systemd_state() {
 	find /etc/systemd/system /var/lib/systemd/deb-systemd-helper-enabled \
 		/var/lib/systemd/deb-systemd-helper-masked 2>/dev/null | sort
@@ -226,21 +222,7 @@ cleanup() {
 		[[ ! -L $f || $(readlink "$f") != "$ver"/* ]] || rm -f "$f"
 	done
 	rmdir /var/lib/dkms/twctl 2>/dev/null
-	for k in "${kernels[@]}"; do
-		rm -f "/lib/modules/$k/updates/dkms"/twctl.ko*
-		depmod -a "$k" 2>/dev/null
-		# What depmod and dkms created in a tree that had no modules.
-		for f in "/lib/modules/$k"/modules.*; do
-			[ ! -e "$f" ] || grep -qxF "${f##*/}" "$tmp/before-$k" ||
-				rm -f "$f"
-		done
-		if [ -f "$tmp/made-$k" ]; then
-			tac "$tmp/made-$k" | while read -r f; do
-				rmdir "/lib/modules/$k/$f" 2>/dev/null
-			done
-		fi
-	done
-	[ -z "${made_mok:-}" ] || rm -f "$mok.key" "$mok.pub"
+	dkms_host_restore "$tmp" "${kernels[@]}"
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
