@@ -4,7 +4,7 @@
 # build/deb/, with dpkg-buildpackage -us -uc -b on a copy of the tree,
 # build/deb/twctl-VERSION.
 #
-# VERSION is scripts/version.sh's (0.1.0~gabc1234 before the first tag):
+# VERSION is scripts/version.sh's (0.1.0~57.gabc1234 before the first tag):
 # written into the copy's VERSION file, and into its debian/changelog when
 # the changelog says otherwise. As `gbp dch --snapshot` does, a snapshot
 # renames the top entry while it is UNRELEASED (the entry of the coming

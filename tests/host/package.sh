@@ -73,10 +73,12 @@ mkdir -p "$g/scripts" && cp "$repo/scripts/version.sh" "$g/scripts/" && echo 0.1
 vers=()
 gitc() { git -C "$g" -c user.name=t -c user.email=t@t.invalid "$@" >/dev/null 2>&1; }
 gitc init -q && gitc add -A && gitc commit -qm one
-vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0~gHASH
+vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0~1.gHASH
 echo >>"$g/scripts/version.sh"
-vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0~gHASH+dirty
-gitc commit -qam two && gitc tag v0.1.0-rc1
+vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0~1.gHASH+dirty
+gitc commit -qam two
+vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0~2.gHASH
+gitc tag v0.1.0-rc1
 vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0~rc1
 gitc commit -q --allow-empty -m three
 vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0~rc1+1.gHASH
@@ -88,16 +90,16 @@ gitc commit -q --allow-empty -m five
 vers+=("$(sh "$g/scripts/version.sh")")		# 0.1.0+2.gHASH
 gitc tag v0.2.0
 vers+=("$(sh "$g/scripts/version.sh")")		# 0.2.0
-want='^0\.1\.0~g[0-9a-f]+ 0\.1\.0~g[0-9a-f]+\+dirty 0\.1\.0~rc1 0\.1\.0~rc1\+1\.g[0-9a-f]+ 0\.1\.0 0\.1\.0\+1\.g[0-9a-f]+ 0\.1\.0\+2\.g[0-9a-f]+ 0\.2\.0$'
+want='^0\.1\.0~1\.g[0-9a-f]+ 0\.1\.0~1\.g[0-9a-f]+\+dirty 0\.1\.0~2\.g[0-9a-f]+ 0\.1\.0~rc1 0\.1\.0~rc1\+1\.g[0-9a-f]+ 0\.1\.0 0\.1\.0\+1\.g[0-9a-f]+ 0\.1\.0\+2\.g[0-9a-f]+ 0\.2\.0$'
 rc=0
 [[ "${vers[*]}" =~ $want ]] || rc=1
 for i in $(seq 1 $((${#vers[@]} - 1))); do
 	dpkg --compare-versions "${vers[i-1]}" lt "${vers[i]}" || rc=1
 done
-t "scripts/version.sh: snapshot < +dirty < rc < 0.1.0 < 0.1.0+N.gHASH < 0.2.0 (dpkg --compare-versions)" \
+t "scripts/version.sh: snapshot < +dirty < later snapshot < rc < 0.1.0 < 0.1.0+N.gHASH < 0.2.0 (dpkg --compare-versions)" \
 	$rc "${vers[*]}"
 case $ver in
-*~g*) dpkg --compare-versions "$ver" lt "$(cat "$repo/VERSION")"
+*~[0-9]*.g*) dpkg --compare-versions "$ver" lt "$(cat "$repo/VERSION")"
       t "this tree's version $ver sorts before $(cat "$repo/VERSION")" $? ;;
 esac
 
