@@ -198,8 +198,9 @@ ok(r.get("setns_sib") == errno.EPERM, "userns root cannot enter the sibling netn
 # --- an unprivileged user with its own user and network namespace ------------
 
 
-def nobody_userns():
-    g_init = Genl()
+def into_own_userns():
+    """As nobody, into a user and network namespace of its own (root in it,
+    as a rootless container is): None, or what failed as a result dict."""
     drop_to_nobody()
     _libc.prctl(4, 1, 0, 0, 0)     # PR_SET_DUMPABLE: /proc/self is ours again
     if _libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
@@ -208,6 +209,14 @@ def nobody_userns():
         f.write("deny")
     with open("/proc/self/uid_map", "w") as f:
         f.write(f"0 {NOBODY} 1")
+    return None
+
+
+def nobody_userns():
+    g_init = Genl()
+    err = into_own_userns()
+    if err:
+        return err
     g = Genl()
     return {"own_set": attempt(lambda: set_msl(g, 555)), "own_msl": get_msl(g),
             "init_set": attempt(lambda: set_msl(g_init, 100)),
@@ -244,15 +253,7 @@ def sysfs_gauges():
 
 
 def container_gauges():
-    drop_to_nobody()
-    _libc.prctl(4, 1, 0, 0, 0)     # PR_SET_DUMPABLE: /proc/self is ours again
-    if _libc.unshare(CLONE_NEWUSER | CLONE_NEWNET) != 0:
-        return {"exception": f"unshare: {os.strerror(ctypes.get_errno())}"}
-    with open("/proc/self/setgroups", "w") as f:
-        f.write("deny")
-    with open("/proc/self/uid_map", "w") as f:
-        f.write(f"0 {NOBODY} 1")
-    return {"nl": gauges_seen(Genl()), "sysfs": sysfs_gauges()}
+    return into_own_userns() or {"nl": gauges_seen(Genl()), "sysfs": sysfs_gauges()}
 
 
 def nobody_init_gauges():

@@ -15,7 +15,7 @@ import time
 
 from twtest import (JIFFY, Netns, active_close, diag, done, late_bound, load,
                     loaded, ok, sh, sysfs_read, sysfs_write, tw_timer_proc,
-                    unload, wait_gone)
+                    unload, wait_gone, write_once)
 
 TOOL = os.environ["TWCTL_TOOL"]
 REPO = os.environ.get("TWCTL_REPO", "")
@@ -46,22 +46,10 @@ def proc_read(knob, ns=None):
 
 def proc_write(knob, data, ns=None):
     """One write(2) to the sysctl's file; 0 or the errno."""
-    if isinstance(data, str):
-        data = data.encode()
-
-    def write():
-        fd = os.open(f"{PROC}/{knob}", os.O_WRONLY)
-        try:
-            os.write(fd, data)
-            return 0
-        except OSError as e:
-            return e.errno
-        finally:
-            os.close(fd)
     if ns is None:
-        return write()
+        return write_once(f"{PROC}/{knob}", data)
     with ns:
-        return write()
+        return write_once(f"{PROC}/{knob}", data)
 
 
 def tool_json(ns=None):

@@ -108,11 +108,11 @@ def sysfs_read(name):
         return f.read().strip()
 
 
-def sysfs_write(name, data):
-    """Write bytes/str in one write(2); return 0 or the errno."""
+def write_once(path, data):
+    """Write bytes/str to path in one write(2); return 0 or the errno."""
     if isinstance(data, str):
         data = data.encode()
-    fd = os.open(f"{SYSFS}/{name}", os.O_WRONLY)
+    fd = os.open(path, os.O_WRONLY)
     try:
         os.write(fd, data)
         return 0
@@ -120,6 +120,12 @@ def sysfs_write(name, data):
         return e.errno
     finally:
         os.close(fd)
+
+
+def sysfs_write(name, data):
+    """Write bytes/str to a file of twctl's sysfs in one write(2); return 0
+    or the errno."""
+    return write_once(f"{SYSFS}/{name}", data)
 
 
 def set_msl(ms):
