@@ -9,6 +9,7 @@ The lookups are counted where they happen: kprobe events on
 twctl_twrec_get() and twctl_twrec_del() (module/twrec.c), which the hooks
 call only when a record may exist (module/hooks.c: twctl_tw_length(),
 twctl_tw_free_pre()). A's own TIME_WAITs show that the probes count."""
+import atexit
 import os
 import socket
 import time
@@ -125,6 +126,7 @@ if loaded():
 load()
 probes_del()                    # left over from an aborted run
 probes_add()
+atexit.register(probes_del)     # also when a check raises
 a, b = Netns("twgate_a"), Netns("twgate_b")
 
 # --- A: records alive ---------------------------------------------------------
