@@ -276,13 +276,24 @@ static void twctl_tw_id(const struct inet_timewait_sock *tw,
 }
 
 /*
- * The TIME_WAIT length and peer class of @tw under @s: its length record,
- * or else the class read off its addresses (without a record no peer is
- * local: see twctl_policy_needs_records()) and that class's length now in
- * force. *@exact tells whether the length is the one the socket was armed
- * with (a record).
+ * The TIME_WAIT length and peer class of @tw under @s, in its namespace
+ * @pn: its length record, or else the class read off its addresses
+ * (without a record no peer is local: see twctl_policy_needs_records())
+ * and that class's length now in force. *@exact tells whether the length
+ * is the one the socket was armed with (a record).
+ *
+ * The table holds the records of every namespace, and looking one up costs
+ * a hash and a chain walk. A namespace that never made a record has none
+ * to find (records_made is set before its first one is added, and never
+ * cleared), so its sockets do not pay for another namespace's records.
+ * The flag is set at a first arming, before the timer is armed; whatever
+ * re-arms or ends that socket later reached it through its timer or the
+ * established hash, whose locks and RCU publication order the flag before.
+ * Where tcp_time_wait() hashes the socket before arming it (compat.h), a
+ * segment that finds it in between finds no record either way.
  */
 static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
+				     struct twctl_pernet *pn,
 				     const struct twctl_snap *s, bool *exact,
 				     u8 *class)
 {
@@ -290,8 +301,11 @@ static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
 	unsigned long len;
 	u8 c;
 
-	twctl_tw_id(tw, &id);
-	*exact = twctl_twrec_get(tw, &id, &len, &c);
+	*exact = false;
+	if (READ_ONCE(pn->records_made)) {
+		twctl_tw_id(tw, &id);
+		*exact = twctl_twrec_get(tw, &id, &len, &c);
+	}
 	if (!*exact) {
 		c = twctl_tw_loopback(tw) ? TWCTL_CLASS_LOOPBACK :
 					    TWCTL_CLASS_REMOTE;
@@ -357,6 +371,8 @@ static void twctl_tw_record(const struct twctl_skinfo *i,
 	c = twctl_peer_class(i->loopback, i->srtt_us, s->pol.local_rtt_us);
 	len = twctl_tw_len(s->class_timeo[c], s->pol.rto_floor, i->rto, &floored);
 	twctl_tw_id(tw, &id);
+	if (!READ_ONCE(pn->records_made))
+		WRITE_ONCE(pn->records_made, true);	/* before the record */
 	err = twctl_twrec_add(tw, &id, len, c);
 	if (err == -ENOSPC)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_RECORD_CAPPED);
@@ -429,7 +445,7 @@ static void twctl_tw_first_arm(struct inet_timewait_sock *tw,
 		return;
 	if (info && s->records)
 		twctl_tw_record(info, tw, pn, s);
-	len = twctl_tw_length(tw, s, &exact, &class);
+	len = twctl_tw_length(tw, pn, s, &exact, &class);
 	twctl_pn_stat_inc(pn, is_tw ? TWCTL_STAT_TW_CREATED :
 				      TWCTL_STAT_TW_CREATED_FW2);
 	twctl_pn_stat_inc(pn, TWCTL_STAT_TW_CLASS_LOOPBACK + class);
@@ -453,7 +469,7 @@ static void twctl_tw_rearm(struct inet_timewait_sock *tw, unsigned long *timeo)
 	s = twctl_tw_arming(tw, is_tw, TWCTL_ST_REARM, timeo, &pn);
 	if (!s)
 		return;
-	len = twctl_tw_length(tw, s, &exact, NULL);
+	len = twctl_tw_length(tw, pn, s, &exact, NULL);
 	if (is_tw && this_cpu_read(twctl_fw2_tw) == (unsigned long)tw)
 		this_cpu_write(twctl_fw2_tw, 0);	/* FIN_WAIT2 got its FIN */
 	else if (is_tw)
@@ -545,7 +561,7 @@ static void twctl_twsk_unique_pre(struct pt_regs *regs)
 	/* "inherit": the kernel's own function runs untouched. */
 	if (!s || s->pol.reuse == TWCTL_REUSE_INHERIT)
 		return;
-	len = twctl_tw_length(tw, s, &exact, NULL);
+	len = twctl_tw_length(tw, pn, s, &exact, NULL);
 	q = (struct twctl_reuse_query) {
 		.fin_wait2 = READ_ONCE(tw->tw_substate) == TCP_FIN_WAIT2,
 		.has_ts = READ_ONCE(tcp_twsk(sktw)->tw_ts_recent_stamp) != 0,
@@ -732,6 +748,36 @@ static void twctl_tw_end_notify(const struct inet_timewait_sock *tw,
 	}
 }
 
+/*
+ * A timewait socket that ended without a length record, as its namespace
+ * had made none (twctl_tw_length()), so its free need not look for one.
+ *
+ * The free cannot ask the namespace: it comes when the last reference
+ * goes, and a lookup of another namespace (the established hash is shared)
+ * may hold that one past the namespace's end, when twctl's per-netns state
+ * is freed (cleanup_net() frees it after every pernet exit, TCP's purge of
+ * the namespace's timewait sockets included). The end still has it: it
+ * comes from the socket's timer, a connect() or a segment that found the
+ * socket, or that purge, all before. And mostly inet_twsk_kill() drops the
+ * last reference itself (the timer's), or its caller right after
+ * (inet_twsk_deschedule_put()), so the free follows on this CPU, with BH
+ * still off: the end leaves a note here that the free takes.
+ *
+ * Otherwise (the free comes later, or elsewhere) the free looks up as
+ * before. The note keeps the socket's identity (twrec.c), so a later
+ * socket at that address, maybe of a namespace with records, does not take
+ * a note left over from an earlier one. What a taken note skips is only a
+ * record of another, earlier socket at that address, of another namespace,
+ * left by a missed hook run: its identity keeps it from any later socket,
+ * the next record there replaces it, and module exit frees it.
+ */
+struct twctl_unrecorded {
+	unsigned long tw;
+	struct twctl_twrec_id id;
+};
+
+static DEFINE_PER_CPU(struct twctl_unrecorded, twctl_unrecorded);
+
 /* inet_twsk_kill(struct inet_timewait_sock *tw) */
 static void twctl_tw_kill_pre(struct pt_regs *regs)
 {
@@ -753,6 +799,12 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 		return;
 	}
 	pn = twctl_pernet(net);
+	if (!READ_ONCE(pn->records_made)) {
+		struct twctl_unrecorded *u = this_cpu_ptr(&twctl_unrecorded);
+
+		twctl_tw_id(tw, &u->id);
+		u->tw = (unsigned long)tw;
+	}
 	s = twctl_pn_snap(pn);
 	if (s) {
 		bool exact;
@@ -761,7 +813,7 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 		twctl_pn_trans_inc(pn, twctl_state_idx[TCP_TIME_WAIT],
 				   twctl_state_idx[TCP_CLOSE]);
 		lived = twctl_tw_lived(READ_ONCE(tw->tw_timer.expires), jiffies,
-				       twctl_tw_length(tw, s, &exact, NULL));
+				       twctl_tw_length(tw, pn, s, &exact, NULL));
 		if (READ_ONCE(tw->tw_substate) == TCP_TIME_WAIT)
 			twctl_pn_hist_inc(pn, twctl_hist_bucket(jiffies_to_msecs(lived)));
 		twctl_tw_end_notify(tw, net, cause, jiffies_to_msecs(lived));
@@ -771,16 +823,25 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 /*
  * tcp_twsk_destructor(struct sock *sk): a TCP timewait socket is freed
  * (compat.h), once its last reference is gone: its length record goes,
- * whether or not the netns still has policy.
+ * whether or not the netns still has policy. The netns may be gone: its
+ * state is not read here (see struct twctl_unrecorded).
  */
 static void twctl_tw_free_pre(struct pt_regs *regs)
 {
 	const struct inet_timewait_sock *tw = (void *)regs->di;
+	struct twctl_unrecorded *u = this_cpu_ptr(&twctl_unrecorded);
+	struct twctl_twrec_id id;
 	int st;
 
 	st = twctl_st_slot(twsk_net(tw), tw->tw_num);
 	if (unlikely(st >= 0))
 		twctl_st_note(st, TWCTL_ST_FREED);
+	if (u->tw == (unsigned long)tw) {
+		u->tw = 0;
+		twctl_tw_id(tw, &id);
+		if (twctl_twrec_id_eq(&u->id, &id))
+			return;		/* it ended without a record */
+	}
 	twctl_twrec_del(tw);
 }
 

@@ -40,6 +40,7 @@ struct twctl_ev_budget {
  */
 struct twctl_pernet {
 	struct twctl_snap __rcu *snap;
+	bool records_made;	/* see twctl_tw_length() (hooks.c) */
 	struct twctl_stats __percpu *stats;
 	struct mutex stats_mutex;	/* counter reads and resets */
 	struct twctl_stats base;	/* at the last reset; under stats_mutex */

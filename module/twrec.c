@@ -31,7 +31,11 @@
  * really goes, once, reached only through a function pointer or from
  * another file, so no inlining can hide it. A record a missed hook run
  * leaves behind is removed by the next lookup or free at its address,
- * which its identity check (below) makes safe meanwhile.
+ * which its identity check (below) makes safe meanwhile. A namespace that
+ * never made a record does not look here while its sockets live, nor
+ * mostly when they are freed (hooks.c: twctl_tw_length(), struct
+ * twctl_unrecorded), so such a leftover can stay until a socket of a
+ * namespace with records is at its address, or until module exit.
  *
  * An address does not name a socket for long: timewait sockets come from a
  * SLAB_TYPESAFE_BY_RCU cache, so the memory of one that ends soon holds a
@@ -136,13 +140,6 @@ static bool twctl_twrec_reserve(atomic_long_t *n, long max)
 			return false;
 	} while (!atomic_long_try_cmpxchg(n, &c, c + 1));
 	return true;
-}
-
-static bool twctl_twrec_id_eq(const struct twctl_twrec_id *a,
-			      const struct twctl_twrec_id *b)
-{
-	return a->net == b->net && a->ports == b->ports &&
-	       a->snd_nxt == b->snd_nxt;
 }
 
 /* Whether the table may be written here (compat.h: TWCTL_RHT_IRQSAFE). */

@@ -19,6 +19,13 @@ struct twctl_twrec_id {
 	u32 snd_nxt;		/* tw_snd_nxt */
 };
 
+static inline bool twctl_twrec_id_eq(const struct twctl_twrec_id *a,
+				     const struct twctl_twrec_id *b)
+{
+	return a->net == b->net && a->ports == b->ports &&
+	       a->snd_nxt == b->snd_nxt;
+}
+
 extern const size_t twctl_twrec_size;
 
 int twctl_twrec_add(const void *tw, const struct twctl_twrec_id *id,

@@ -96,7 +96,7 @@ if [ -z "$full" ] && [ -z "${TWCTL_TESTS:-}" ]; then
 	export TWCTL_TESTS_CLOUD=${TWCTL_TESTS_CLOUD:-test_smoke}
 	# the suites whose hooks allocate or send (records, events) where
 	# PREEMPT_RT forbids it unless done right (tests/kernel/rt.config)
-	export TWCTL_TESTS_RTDEBUG=${TWCTL_TESTS_RTDEBUG:-test_smoke test_events test_classes}
+	export TWCTL_TESTS_RTDEBUG=${TWCTL_TESTS_RTDEBUG:-test_smoke test_events test_classes test_twrec_gate}
 fi
 export TWCTL_KERNELS="$kernels"	# tests/deps.sh sets up what they need
 if [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
