@@ -8,7 +8,6 @@ of well-formed and malformed messages through the same code there."""
 import json
 import os
 import struct
-import subprocess
 
 import nl
 from nl import Genl, NlError, attr, nest, u32

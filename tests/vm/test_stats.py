@@ -6,7 +6,6 @@ holds after a churn of thousands of connections; the lifetime histogram
 matches the MSL; counters are per namespace and reset through netlink."""
 import os
 import socket
-import struct
 import time
 
 import nl

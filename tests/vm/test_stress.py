@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 
-from twtest import (Netns, active_close, diag, done, load, loaded, ok, sh, stats,
+from twtest import (Netns, active_close, done, load, loaded, ok, sh, stats,
                     sysfs_write, unload)
 
 args = dict(a.lstrip("-").split("=", 1) if "=" in a else (a.lstrip("-"), "1")
