@@ -215,7 +215,7 @@ for d in docs:
             verdicts.append(
                 f"P2 on {d['kernel']}: bpftrace costs {pct(pb)}, twctl at defaults {pct(p1)} = "
                 f"{ratio:.2f}x bpftrace's cost: " +
-                ("**met**" if ratio <= 0.5 else f"**missed** (goal 0.5x)") +
+                ("**met**" if ratio <= 0.5 else "**missed** (goal 0.5x)") +
                 (f"; with a listener {(p1_lis / pb if pb > 0 else 0):.2f}x" if p1_lis is not None else ""))
         elif ov.get("bpftrace_error"):
             verdicts.append(f"P2 on {d['kernel']}: not measured, bpftrace failed: "

@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 need_pkgs=(build-essential bc bison flex libelf-dev libssl-dev dwarves cpio kmod
 	   pkg-config libmnl-dev qemu-system-x86 busybox-static xz-utils
 	   iproute2 python3 python3-yaml python3-jsonschema sparse dkms shellcheck
+	   pyflakes3
 	   linux-source-6.12 groff-base man-db prometheus prometheus-node-exporter
 	   procps systemd util-linux runc containernetworking-plugins
 	   debhelper dh-dkms lintian)

@@ -6,7 +6,7 @@
 # dependencies in modules.dep and written in load order, decompressed; those
 # the kernel has built in are not in modules.dep and are left out.
 set -euo pipefail
-moddir=$1 kver=$2 out=$3
+moddir=$1 out=$3	# $2, the kernel version, is not needed here
 modules=${4:-virtio_pci 9pnet_virtio 9p}
 here=$(cd "$(dirname "$0")" && pwd)
 bb=$(command -v busybox || echo /bin/busybox)

@@ -130,7 +130,8 @@ script=$(cd "$(dirname "$script")" && pwd)/$(basename "$script")
 # /dev/kvm that cannot run one); TCG otherwise. Probed once per host boot.
 # TWCTL_ACCEL=tcg|kvm overrides.
 kvm_works() {
-	local stamp=$TWCTL_CACHE/kvm-probe-$(cat /proc/sys/kernel/random/boot_id)
+	local stamp
+	stamp=$TWCTL_CACHE/kvm-probe-$(cat /proc/sys/kernel/random/boot_id)
 	[ -w /dev/kvm ] || return 1
 	if [ ! -f "$stamp" ]; then
 		if (timeout -k 2 20 qemu-system-x86_64 -enable-kvm -cpu host -m 256 \
