@@ -287,7 +287,20 @@ for d in docs:
     runs = ov["runs"]
     base = {r["rep"]: r for r in runs if r["cfg"] == "none"}
     w(f"### {kt(d['kernel'])}: {ov['reps']} rounds of {ov['connections_per_run']} connections\n")
-    w("| config | runs | instructions/conn median | min | max | paired overhead median | min..max |")
+    # busy(): without the guest's idle time (/proc/timer_list's
+    # idle_sleeptime, gone from 7.x) it is twbench's elapsed guest time
+    exact = all("busy_ns_per_conn" in r for r in runs)
+    if not exact:
+        w("**Not instructions alone**: this kernel's `/proc/timer_list` has no "
+          "`idle_sleeptime`, so the idle time could not be subtracted; the figures are "
+          "twbench's elapsed guest time per connection (ns), idle (in real time) included. "
+          "On the kernels where both are known the elapsed figure gives about the same "
+          "median overhead but a wider spread over rounds (see the notes).\n")
+    if exact and any(r.get("busy_source") == "schedstat" for r in runs):
+        w("This kernel's `/proc/timer_list` has no `idle_sleeptime` (gone from 7.x): the "
+          "instructions are the time its CPU ran tasks other than idle, `/proc/schedstat`'s "
+          "`rq_cpu_time` over the run (interrupts taken while idle are not in it).\n")
+    w(f"| config | runs | {'instructions' if exact else 'elapsed guest ns'}/conn median | min | max | paired overhead median | min..max |")
     w("|---|---|---|---|---|---|---|")
     for cfg in ("none", "defaults", "tracepoint_only", "listener"):
         if cfg not in sm:
@@ -312,7 +325,7 @@ for d in docs:
     p1, hi = statistics.median(ovs), max(ovs)
     tp = [busy(r) - busy(base[r["rep"]]) for r in runs
           if r["cfg"] == "tracepoint_only" and r["rep"] in base]
-    w(f"Module at defaults: {statistics.median(diffs):+.0f} instructions per connection "
+    w(f"Module at defaults: {statistics.median(diffs):+.0f} {'instructions' if exact else 'ns of elapsed guest time'} per connection "
       f"(median of the paired differences); the no-module runs spread by "
       f"{spread * 100:.2f} % among themselves."
       + (f" With the function hooks disarmed (tracepoint_only) {statistics.median(tp):+.0f}: "
@@ -331,7 +344,9 @@ for d in docs:
     for x in d.get("remeasured", []):
         if x["part"] == "overhead_icount":
             commit = x["commit"]        # the last measurement is the one kept
-    v = (f"P1 in instructions on {d['kernel']} (module from commit `{commit}`): module at "
+    v = (f"P1 in instructions on {d['kernel']} (module from commit `{commit}`"
+         + ("" if exact else "; elapsed guest time, idle not subtracted: see its section")
+         + "): module at "
          f"defaults {pct(p1)} (rounds {pct(min(ovs))}..{pct(hi)}): {judged}")
     if "listener" in sm:
         lo = [busy(r) / busy(base[r["rep"]]) - 1 for r in runs
