@@ -61,7 +61,7 @@ def klabel(k):
     is Debian 12's) and flavour (rt, cloud)."""
     m = re.search(r"\+deb(\d+)", k)
     rel = int(m.group(1)) if m else 12
-    txt = {12: "Debian 12", 13: "Debian 13 (trixie)"}.get(rel, f"Debian sid (deb{rel})")
+    txt = {12: "Debian 12", 13: "Debian 13 trixie"}.get(rel, f"Debian sid, deb{rel}")
     if k.endswith("-rt-amd64"):
         txt += ", PREEMPT_RT flavour"
     elif k.endswith("-cloud-amd64"):
@@ -471,8 +471,9 @@ if series_files:
                             f.write(f"{t:.3f} {ok / dt:.2f}\n")
                         prev = t
                 plots.append(f"'{fn}' using 1:2 with linespoints title '{label}'")
-            script += (f"set title 'Port exhaustion on {kt(k)}: 1 client address, 200 ports -> "
-                       "1 server ip:port over veth (QEMU TCG, 1 vCPU)'\n"
+            # (a second title line for the longer names of later kernels)
+            script += (f'set title "Port exhaustion on {kt(k)}:\\n1 client address, 200 ports -> '
+                       '1 server ip:port over veth (QEMU TCG, 1 vCPU)"\n'
                        "plot " + ", \\\n  ".join(plots) + "\n")
         script += "unset multiplot\n"
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
