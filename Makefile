@@ -42,7 +42,7 @@ help:
 	@echo "make fuzz       netlink fuzzing at full size on the debug kernel (docs/RELIABILITY.md)"
 	@echo "make stress     load/unload, netns and fault stress at full size on the debug kernel"
 	@echo "make mutants    break the module on purpose (tests/mutants.sh): the suites must catch it"
-	@echo "make bench      benchmarks in QEMU (BENCH_KERNELS=\"61 612\"), writes docs/BENCHMARKS.md"
+	@echo "make bench      benchmarks in QEMU (BENCH_KERNELS=\"61 612\"; + trixie sid rt cloud), writes docs/BENCHMARKS.md"
 	@echo "make deps       install build and test dependencies, fetch test kernels"
 	@echo "make style      checkpatch.pl on the module sources"
 	@echo "make install    install module (+depmod), tool and boot files; DESTDIR, PREFIX honoured"

@@ -3,7 +3,8 @@
 # kernel (one whose clock is real time, one whose clock counts
 # instructions), then the report.
 #
-#   bench/run.sh [--smoke] [--kernels "61 612"] [--results DIR] [--no-report]
+#   bench/run.sh [--smoke] [--kernels "61 612 trixie sid rt cloud"]
+#                [--results DIR] [--no-report]
 #                [--only PARTS] [--icount] [--reps N] [--conns N]
 #                [--p3-cases KEYS] [--tw-levels N,..] [--ns-levels N,..]
 #                [--scale-reps N] [--no-harness-check]
@@ -25,6 +26,15 @@
 # --p3-cases runs only these P3 cases (keys of bench/guest.py, e.g.
 # twctl_always,limit); --no-harness-check skips the harness smoke test
 # (for such partial re-measurements).
+#
+# --kernels: the same selectors as make check (tests/check.sh): 61 and 612
+# (Debian 12's 6.1 and 6.12), trixie (Debian 13's 6.12+deb13) and sid (its
+# newest 7.x), both built with their release's compiler in a chroot
+# (tests/lib/kernels.sh), rt and cloud (Debian 12's 6.12 PREEMPT_RT and
+# cloud flavours; cloud guests see the host over virtiofs). Every ABI is
+# resolved at run time, as make check does; the chroots, headers, images
+# and virtiofsd that trixie, sid, rt and cloud need are set up by
+# tests/deps.sh (TWCTL_SKIP_DEPS=1 skips that step).
 #
 # --only re-measures some parts and replaces them in existing results.
 # The module is built from the committed sources (git HEAD, exported into
@@ -60,7 +70,7 @@ while [ $# -gt 0 ]; do
 	--ns-levels) nslevels=$2; shift ;;
 	--scale-reps) sreps=$2; shift ;;
 	--no-harness-check) hcheck= ;;
-	*) sed -n '2,36p' "$0"; exit 2 ;;
+	*) sed -n '2,46p' "$0"; exit 2 ;;
 	esac
 	shift
 done
@@ -95,7 +105,28 @@ if [ -z "$smoke" ]; then
 			--no-install-recommends "${missing[@]}" >/dev/null
 	fi
 fi
+# Kernels beyond Debian 12's generic two need their chroot, headers, image
+# or virtiofsd: tests/deps.sh sets up what TWCTL_KERNELS names, as for make
+# check (seconds when everything is there).
+more=''
+for sel in $kernels; do
+	case $sel in
+	61|612) ;;
+	trixie|sid|rt|cloud) more+=${more:+ }$sel ;;
+	*) echo "bench: unknown kernel '$sel' (61, 612, trixie, sid, rt, cloud)" >&2; exit 2 ;;
+	esac
+done
+if [ -n "$more" ] && [ -z "${TWCTL_SKIP_DEPS:-}" ]; then
+	mkdir -p build/bench
+	TWCTL_KERNELS=$more bash tests/deps.sh >build/bench/deps.log 2>&1 ||
+		{ cat build/bench/deps.log >&2; echo "bench: tests/deps.sh failed for $more" >&2; exit 1; }
+fi
 resolve_kernels
+for sel in $more; do
+	case $sel in
+	trixie|sid) resolve_release "$sel" || exit 1 ;;	# KTRIXIE, KSID
+	esac
+done
 
 # The committed module sources, built per kernel like make check does.
 src=$top/build/bench/src
@@ -119,7 +150,12 @@ for sel in $kernels; do
 	case $sel in
 	61) k=$K61 kdir=/lib/modules/$K61/build ;;
 	612) k=$K612 kdir=/lib/modules/$K612/build ;;
-	*) echo "bench: unknown kernel '$sel' (61, 612)" >&2; exit 2 ;;
+	# later releases: their header tree in their chroot, where
+	# build_module builds (tests/lib/build.sh, kmake)
+	trixie) k=$KTRIXIE kdir=$(release_kdir trixie "$KTRIXIE") ;;
+	sid) k=$KSID kdir=$(release_kdir sid "$KSID") ;;
+	rt) k=$KRT kdir=/lib/modules/$KRT/build ;;
+	cloud) k=$KCLOUD kdir=/lib/modules/$KCLOUD/build ;;
 	esac
 	# build_module builds what $repo holds: the exported tree
 	(repo=$src && build_module "$k" "$kdir") >/dev/null ||
