@@ -17,8 +17,8 @@ import time
 
 from twtest import (CLIENT4, CLIENT6, JIFFY, SERVER4, SERVER6, TOOL, LoSniffer,
                     Netns, Pair, active_close, churn_seq, diag, done, late_bound,
-                    listener, load, loaded, ok, sh, stats, sysfs_read, sysfs_write,
-                    tw_timer_proc, unload, wait_gone)
+                    listener, load, loaded, ok, records_now, sh, stats, sysfs_read,
+                    sysfs_write, tw_timer_proc, unload, wait_gone, wait_no_tw)
 
 SEEN = 0.15                     # entry into TIME_WAIT is seen by polling
 EINVAL, ERANGE = 22, 34
@@ -230,28 +230,6 @@ with p.cl:
         time.sleep(0.1)
 r = stats(p.cl)["tw_records"]
 ok(r == 0, "no length record left once the sockets are gone", f"{r}")
-
-
-def wait_no_tw(ns, secs):
-    """Wait up to secs for ns to have no TIME_WAIT; what is left."""
-    end, left = time.monotonic() + secs, "?"
-    while time.monotonic() < end:
-        with ns:
-            left = sh("ss -Htan state time-wait state fin-wait-2").stdout.strip()
-        if not left:
-            break
-        time.sleep(0.1)
-    return left
-
-
-def records_now(want, secs=2.0):
-    """tw_records, polled up to secs until it is want."""
-    end = time.monotonic() + secs
-    n = stats(p.cl)["tw_records"]
-    while n != want and time.monotonic() < end:
-        time.sleep(0.05)
-        n = stats(p.cl)["tw_records"]
-    return n
 
 
 # --- a record goes with its socket, also when a connect() takes it over --------

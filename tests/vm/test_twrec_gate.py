@@ -15,8 +15,8 @@ import socket
 import time
 
 from twtest import (SLOW, Netns, active_close, churn_seq, diag, done, late_bound,
-                    load, loaded, ok, sh, stats, sysfs_write, tw_timer_proc,
-                    unload)
+                    load, loaded, ok, records_now, sh, stats, sysfs_write,
+                    tw_timer_proc, unload, wait_no_tw)
 
 TR = "/sys/kernel/tracing"
 GROUP = "twctl_gate"
@@ -88,28 +88,6 @@ def frees_done(before, n, secs=30.0):
         time.sleep(0.1)
         d = since(before)
     return d
-
-
-def wait_no_tw(ns, secs):
-    """Wait up to secs for ns to have no TIME_WAIT; what is left."""
-    end, left = time.monotonic() + secs, "?"
-    while time.monotonic() < end:
-        with ns:
-            left = sh("ss -Htan state time-wait state fin-wait-2").stdout.strip()
-        if not left:
-            break
-        time.sleep(0.1)
-    return left
-
-
-def records_now(want, secs=3.0):
-    """tw_records (module-wide), polled up to secs until it is want."""
-    end = time.monotonic() + secs
-    n = stats()["tw_records"]
-    while n != want and time.monotonic() < end:
-        time.sleep(0.05)
-        n = stats()["tw_records"]
-    return n
 
 
 def lo_listener(ns):

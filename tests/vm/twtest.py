@@ -419,6 +419,30 @@ def jiffies():
     raise RuntimeError("no jiffies in /proc/schedstat or /proc/timer_list")
 
 
+def wait_no_tw(ns, secs):
+    """Wait up to secs for ns to have no TIME_WAIT (nor FIN_WAIT2 timewait
+    socket); what is left."""
+    end, left = time.monotonic() + secs, "?"
+    while time.monotonic() < end:
+        with ns:
+            left = sh("ss -Htan state time-wait state fin-wait-2").stdout.strip()
+        if not left:
+            break
+        time.sleep(0.1)
+    return left
+
+
+def records_now(want, secs=3.0):
+    """The module-wide count of length records (tw_records), polled up to
+    secs until it is want."""
+    end = time.monotonic() + secs
+    n = stats()["tw_records"]
+    while n != want and time.monotonic() < end:
+        time.sleep(0.05)
+        n = stats()["tw_records"]
+    return n
+
+
 def churn_seq(client_ns, srv, n, caddr, family=socket.AF_INET, stop_on_error=True,
               gap_jiffies=0):
     """n sequential connections from client_ns (bound to caddr, ephemeral
