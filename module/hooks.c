@@ -226,16 +226,24 @@ static struct {
 	unsigned long timeo;
 } twctl_st;
 
-static int twctl_st_slot(const struct net *net, u16 port)
+static noinline int twctl_st_find(const struct net *net, u16 port)
 {
 	int i;
 
-	if (!static_branch_unlikely(&twctl_st_on) || net != &init_net || !port)
+	if (net != &init_net || !port)
 		return -1;
 	for (i = 0; i < TWCTL_ST_SLOTS; i++)
 		if (READ_ONCE(twctl_st.port[i]) == port)
 			return i;
 	return -1;
+}
+
+/* Inline: outside the self-test, a patched-out jump in every hook. */
+static __always_inline int twctl_st_slot(const struct net *net, u16 port)
+{
+	if (!static_branch_unlikely(&twctl_st_on))
+		return -1;
+	return twctl_st_find(net, port);
 }
 
 static void twctl_st_note(int slot, enum twctl_st_event e)
@@ -401,7 +409,7 @@ twctl_tw_arming(const struct inet_timewait_sock *tw, bool is_tw,
 			*timeo = twctl_st.timeo;
 		return NULL;
 	}
-	*pn = twctl_pernet(twsk_net(tw));
+	*pn = twctl_pernet_hot(twsk_net(tw));
 	return twctl_pn_snap(*pn);
 }
 
@@ -551,7 +559,7 @@ static void twctl_twsk_unique_pre(struct pt_regs *regs)
 	struct sock *sk = (void *)regs->di, *sktw = (void *)regs->si;
 	const struct inet_timewait_sock *tw = inet_twsk(sktw);
 	struct net *net = sock_net(sk);
-	struct twctl_pernet *pn = twctl_pernet(net);
+	struct twctl_pernet *pn = twctl_pernet_hot(net);
 	const struct twctl_snap *s = twctl_pn_snap(pn);
 	struct twctl_reuse_query q;
 	enum twctl_reuse_verdict v;
@@ -653,7 +661,7 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 			twctl_st_note(st, TWCTL_ST_HANDED_OVER);
 		return;
 	}
-	pn = twctl_pernet(sock_net(sk));
+	pn = twctl_pernet_hot(sock_net(sk));
 	if (!twctl_pn_snap(pn))
 		return;
 	if (overflow)
@@ -798,7 +806,7 @@ static void twctl_tw_kill_pre(struct pt_regs *regs)
 			twctl_st_note(st, TWCTL_ST_EXPIRED);
 		return;
 	}
-	pn = twctl_pernet(net);
+	pn = twctl_pernet_hot(net);
 	if (!READ_ONCE(pn->records_made)) {
 		struct twctl_unrecorded *u = this_cpu_ptr(&twctl_unrecorded);
 

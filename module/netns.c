@@ -2,6 +2,8 @@
 /*
  * Per-network-namespace policy and counters.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/jiffies.h>
 #include <linux/mutex.h>
 #include <linux/rcupdate.h>
@@ -194,7 +196,21 @@ static struct pernet_operations twctl_net_ops = {
 
 int twctl_netns_init(void)
 {
-	return register_pernet_subsys(&twctl_net_ops);
+	bool same;
+	int err;
+
+	err = register_pernet_subsys(&twctl_net_ops);
+	if (err)
+		return err;
+	preempt_disable();
+	same = twctl_pernet_hot(&init_net) == twctl_pernet(&init_net);
+	preempt_enable();
+	if (!same) {
+		pr_err("net_generic() is not read as this module expects\n");
+		unregister_pernet_subsys(&twctl_net_ops);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 void twctl_netns_exit(void)

@@ -79,6 +79,18 @@ static inline const struct twctl_snap *twctl_pn_snap(const struct twctl_pernet *
 	return rcu_dereference_sched(pn->snap);
 }
 
+/*
+ * twctl_pernet() for those hooks: net_generic() without its rcu_read_lock(),
+ * a pair of calls on a kernel with preemptible RCU (Debian's 6.12 and 7.x,
+ * PREEMPT_DYNAMIC) on every state change of every TCP socket. The array is
+ * freed with kfree_rcu(), so preemption off is enough to read it.
+ * twctl_netns_init() checks at load that both find the same state.
+ */
+static inline struct twctl_pernet *twctl_pernet_hot(const struct net *net)
+{
+	return rcu_dereference_sched(net->gen)->ptr[twctl_net_id];
+}
+
 static inline void twctl_pn_stat_inc(struct twctl_pernet *pn, enum twctl_stat i)
 {
 	this_cpu_inc(pn->stats->v[i]);
