@@ -394,26 +394,45 @@ static const struct genl_multicast_group twctl_mcgrps[] = {
  */
 #define TWCTL_EV_PER_CPU_PER_SEC	1000
 
-static bool twctl_ev_take(struct net *net)
+static bool twctl_ev_take(struct twctl_pernet *pn)
 {
-	struct twctl_ev_budget *b = get_cpu_ptr(twctl_pernet(net)->ev_budget);
+	struct twctl_ev_budget *b = this_cpu_ptr(pn->ev_budget);
 	unsigned long now = jiffies / HZ;
-	bool ok;
 
 	if (b->window != now) {
 		b->window = now;
 		b->sent = 0;
 	}
-	ok = b->sent < TWCTL_EV_PER_CPU_PER_SEC;
-	if (ok)
-		b->sent++;
-	put_cpu_ptr(twctl_pernet(net)->ev_budget);
-	return ok;
+	if (b->sent >= TWCTL_EV_PER_CPU_PER_SEC)
+		return false;
+	b->sent++;
+	return true;
 }
 
+/* An event that will not be sent still takes its sequence number. */
+static void twctl_ev_drop(struct twctl_pernet *pn)
+{
+	atomic64_inc(&pn->ev_seq);
+	twctl_pn_stat_inc(pn, TWCTL_STAT_EVENTS_DROPPED);
+}
+
+/*
+ * Whether a hook is to build an event of @net, then sent with
+ * twctl_event_send(): someone listens (in some namespace: the multicast
+ * finds which) and @net's budget on this CPU has room. One over the budget
+ * is dropped here, before it is built. Hooks only: preemption is off.
+ */
 bool twctl_event_wanted(struct net *net)
 {
-	return genl_has_listeners(&twctl_genl_family, net, 0);
+	struct twctl_pernet *pn;
+
+	if (!genl_has_listeners(&twctl_genl_family, net, 0))
+		return false;
+	pn = twctl_pernet_hot(net);
+	if (twctl_ev_take(pn))
+		return true;
+	twctl_ev_drop(pn);
+	return false;
 }
 
 static int twctl_ev_fill(struct sk_buff *skb, const struct twctl_event *ev,
@@ -450,6 +469,12 @@ static int twctl_ev_fill(struct sk_buff *skb, const struct twctl_event *ev,
  * with an event listener cannot be going away (the listening socket holds
  * one too), so maybe_get_net() fails only where nobody listens.
  *
+ * The work runs a tick after the first event queued, or at once when the
+ * queue is half full, and sends the events of one namespace that follow
+ * each other in the queue as one datagram of as many messages as a page
+ * holds: a busy host's listener is woken and reads once for a batch, not
+ * for every event, and the hooks' CPU allocates and multicasts once.
+ *
  * The queue holds TWCTL_EVQ_LEN events, module-wide: two seconds of one
  * namespace's budget on one CPU. Every event takes its namespace's next
  * sequence number when it is queued or dropped (under the queue's lock,
@@ -469,79 +494,111 @@ static struct {
 	raw_spinlock_t lock;
 	unsigned int head, len;		/* oldest item; items queued */
 	struct twctl_evq_item *item;	/* TWCTL_EVQ_LEN of them */
-	struct work_struct work;
+	struct delayed_work work;
 } twctl_evq = {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(twctl_evq.lock),
 };
 
-/* Any context but hardirq; never sleeps or allocates. */
+/* After twctl_event_wanted() said yes; never sleeps or allocates. */
 void twctl_event_send(struct net *net, const struct twctl_event *ev)
 {
+	struct twctl_pernet *pn = twctl_pernet_hot(net);
 	struct twctl_evq_item *it;
 	unsigned long flags;
-	u64 seq;
+	bool now;
 
-	if (twctl_ev_take(net) && maybe_get_net(net)) {
-		raw_spin_lock_irqsave(&twctl_evq.lock, flags);
-		seq = atomic64_inc_return(&twctl_pernet(net)->ev_seq);
-		if (twctl_evq.len < TWCTL_EVQ_LEN) {
-			it = &twctl_evq.item[(twctl_evq.head + twctl_evq.len++) %
-					     TWCTL_EVQ_LEN];
-			it->net = net;
-			it->seq = seq;
-			it->ev = *ev;
-			raw_spin_unlock_irqrestore(&twctl_evq.lock, flags);
-			queue_work(system_wq, &twctl_evq.work);
-			return;
-		}
+	if (!maybe_get_net(net)) {
+		twctl_ev_drop(pn);
+		return;
+	}
+	raw_spin_lock_irqsave(&twctl_evq.lock, flags);
+	if (twctl_evq.len == TWCTL_EVQ_LEN) {
+		twctl_ev_drop(pn);
 		raw_spin_unlock_irqrestore(&twctl_evq.lock, flags);
 		put_net(net);	/* even the last reference: that only queues work */
-	} else {
-		atomic64_inc(&twctl_pernet(net)->ev_seq);
+		return;
 	}
-	twctl_stat_inc(net, TWCTL_STAT_EVENTS_DROPPED);
+	it = &twctl_evq.item[(twctl_evq.head + twctl_evq.len++) % TWCTL_EVQ_LEN];
+	it->net = net;
+	it->seq = atomic64_inc_return(&pn->ev_seq);
+	it->ev = *ev;
+	now = twctl_evq.len >= TWCTL_EVQ_LEN / 2;
+	raw_spin_unlock_irqrestore(&twctl_evq.lock, flags);
+	if (now)
+		mod_delayed_work(system_wq, &twctl_evq.work, 0);
+	else
+		queue_delayed_work(system_wq, &twctl_evq.work, 1);
 }
 
-static void twctl_event_multicast(const struct twctl_evq_item *it)
+/* Take the oldest queued event; false when none is left. */
+static bool twctl_evq_pop(struct twctl_evq_item *it)
 {
-	struct sk_buff *skb;
-	void *hdr;
+	bool any;
 
-	skb = genlmsg_new(NLMSG_GOODSIZE / 16, GFP_KERNEL);
-	if (!skb)
-		goto drop;
-	hdr = genlmsg_put(skb, 0, 0, &twctl_genl_family, 0, TWCTL_CMD_EVENT);
-	if (!hdr || twctl_ev_fill(skb, &it->ev, it->seq)) {
-		nlmsg_free(skb);
-		goto drop;
-	}
-	genlmsg_end(skb, hdr);
-	genlmsg_multicast_netns(&twctl_genl_family, it->net, skb, 0, 0,
-				GFP_KERNEL);
-	return;
-drop:
-	twctl_stat_inc(it->net, TWCTL_STAT_EVENTS_DROPPED);
-}
-
-/* Send every queued event, oldest first. */
-static void twctl_evq_work(struct work_struct *work)
-{
-	struct twctl_evq_item it;
-
-	for (;;) {
-		raw_spin_lock_irq(&twctl_evq.lock);
-		if (!twctl_evq.len) {
-			raw_spin_unlock_irq(&twctl_evq.lock);
-			return;
-		}
-		it = twctl_evq.item[twctl_evq.head];
+	raw_spin_lock_irq(&twctl_evq.lock);
+	any = twctl_evq.len;
+	if (any) {
+		*it = twctl_evq.item[twctl_evq.head];
 		twctl_evq.head = (twctl_evq.head + 1) % TWCTL_EVQ_LEN;
 		twctl_evq.len--;
-		raw_spin_unlock_irq(&twctl_evq.lock);
-		twctl_event_multicast(&it);
-		put_net(it.net);
-		cond_resched();
 	}
+	raw_spin_unlock_irq(&twctl_evq.lock);
+	return any;
+}
+
+/* One more message in @skb; false, and @skb as it was, when it is full. */
+static bool twctl_ev_append(struct sk_buff *skb, const struct twctl_evq_item *it)
+{
+	void *hdr = genlmsg_put(skb, 0, 0, &twctl_genl_family, 0,
+				TWCTL_CMD_EVENT);
+
+	if (!hdr)
+		return false;
+	if (twctl_ev_fill(skb, &it->ev, it->seq)) {
+		genlmsg_cancel(skb, hdr);
+		return false;
+	}
+	genlmsg_end(skb, hdr);
+	return true;
+}
+
+/* Multicast @skb in @net and drop the reference its batch kept. */
+static void twctl_ev_flush(struct sk_buff *skb, struct net *net)
+{
+	genlmsg_multicast_netns(&twctl_genl_family, net, skb, 0, 0, GFP_KERNEL);
+	put_net(net);
+}
+
+/*
+ * Send every queued event, oldest first, batched: a run of one namespace's
+ * events shares a datagram, whose batch keeps one of their references.
+ */
+static void twctl_evq_work(struct work_struct *work)
+{
+	struct sk_buff *skb = NULL;
+	struct twctl_evq_item it;
+	struct net *net = NULL;
+
+	while (twctl_evq_pop(&it)) {
+		if (skb && it.net == net && twctl_ev_append(skb, &it)) {
+			put_net(it.net);
+			continue;
+		}
+		if (skb) {
+			twctl_ev_flush(skb, net);
+			cond_resched();
+		}
+		net = it.net;
+		skb = nlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+		if (!skb || !twctl_ev_append(skb, &it)) {
+			nlmsg_free(skb);
+			skb = NULL;
+			twctl_stat_inc(net, TWCTL_STAT_EVENTS_DROPPED);
+			put_net(net);
+		}
+	}
+	if (skb)
+		twctl_ev_flush(skb, net);
 }
 
 static struct genl_family twctl_genl_family __ro_after_init = {
@@ -567,7 +624,7 @@ int twctl_genl_init(void)
 				  GFP_KERNEL);
 	if (!twctl_evq.item)
 		return -ENOMEM;
-	INIT_WORK(&twctl_evq.work, twctl_evq_work);
+	INIT_DELAYED_WORK(&twctl_evq.work, twctl_evq_work);
 	err = genl_register_family(&twctl_genl_family);
 	if (err)
 		kvfree(twctl_evq.item);
@@ -577,7 +634,7 @@ int twctl_genl_init(void)
 /* After the hooks are gone: nothing queues any more. */
 void twctl_genl_exit(void)
 {
-	flush_work(&twctl_evq.work);
+	flush_delayed_work(&twctl_evq.work);
 	WARN_ON_ONCE(twctl_evq.len);
 	genl_unregister_family(&twctl_genl_family);
 	kvfree(twctl_evq.item);
