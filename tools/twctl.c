@@ -404,7 +404,6 @@ static void print_event(struct ctx *x, const struct nlmsghdr *nlh,
 		clock_gettime(CLOCK_REALTIME, &now);
 		event_print_text(stdout, &ev, &now, x->c->netns);
 	}
-	fflush(stdout);
 }
 
 static int run_monitor(struct ctx *x)
@@ -448,9 +447,11 @@ static int run_monitor(struct ctx *x)
 			return EXIT_REFUSED;
 		}
 		len = (int)n;
+		/* A datagram holds a batch of events: one write for all. */
 		for (nlh = (struct nlmsghdr *)x->nl.buf; mnl_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len))
 			print_event(x, nlh, &seq);
+		fflush(stdout);
 	}
 	return 0;
 }
