@@ -169,19 +169,43 @@ class Bpftrace:
 
 
 class Listener:
-    """`twctl monitor` in a netns: the module then builds and sends events."""
+    """`twctl monitor` in a netns: the module then builds and sends events.
+    It writes them to a file on the guest's tmpfs, as an admin's would go to
+    a file or a pipe: tally() tells whether it read them during the run."""
 
     def __init__(self, ns):
+        self.path = f"/tmp/twmon-{ns.name}.log"
+        self.out = open(self.path, "w")
         self.p = subprocess.Popen(["ip", "netns", "exec", ns.name, args.tool,
-                                   "monitor"], stdout=subprocess.DEVNULL,
+                                   "monitor"], stdout=self.out,
                                   stderr=subprocess.DEVNULL)
         time.sleep(0.3)
         if self.p.poll() is not None:
             raise RuntimeError("twctl monitor exited at once")
 
+    def tally(self):
+        """What the monitor has written so far: events, the events its
+        sequence numbers say it missed (the module's budget), and the times
+        its socket overflowed (ENOBUFS)."""
+        ev = lost = overflow = 0
+        with open(self.path) as f:
+            for line in f:
+                m = re.match(r"lost (\d+) events", line)
+                if m:
+                    lost += int(m.group(1))
+                elif line.startswith("lost events"):
+                    overflow += 1
+                elif line.strip():
+                    ev += 1
+        return {"events": ev, "seq_lost": lost, "overflows": overflow}
+
     def stop(self):
         self.p.terminate()
         self.p.wait(timeout=30)
+        self.out.close()
+        total = self.tally()
+        os.unlink(self.path)
+        return total
 
 
 
@@ -236,6 +260,9 @@ def churn_run(cfg, n):
                     "--client-netns", ns.name)
         w1, i1 = time.monotonic_ns(), idle_ns()
         s1 = sched_busy_ns()
+        if lis:
+            # read right after the window: had the monitor kept up inside it?
+            extra["monitor_in_window"] = lis.tally()
         if s0 is not None and s1 is not None:
             extra["sched_busy_ns"] = s1 - s0
         if (i0 is None or i1 is None) and "sched_busy_ns" in extra:
@@ -259,7 +286,7 @@ def churn_run(cfg, n):
             extra["events_dropped"] = st.get("events_dropped", 0)
     finally:
         if lis:
-            lis.stop()
+            extra["monitor_total"] = lis.stop()
         ns.delete()
     res = slim(r)
     res.update(extra)
