@@ -1272,6 +1272,64 @@ def scale_perf():
     return out
 
 
+def perf_syms(path):
+    """Samples per symbol of a recording, "dso sym" -> samples."""
+    r = subprocess.run(["perf", "report", "-i", path, "--kallsyms", "/proc/kallsyms", "-n",
+                        "--stdio", "--sort", "dso,sym", "--no-children", "-q",
+                        "--percent-limit", "0"],
+                       capture_output=True, text=True, timeout=900)
+    syms = {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\d+)\s+(\S+)\s+\[[k.]\]\s+(\S+)", line)
+        if m:
+            k = f"{m.group(3)} {m.group(4)}"
+            syms[k] = syms.get(k, 0) + int(m.group(2))
+    return syms
+
+
+def p1_perf():
+    """A diagnosis of P1 in instructions: where the guest's instructions go
+    during the churn with no module, the module at defaults and with one
+    listener, sampling the -icount guest's cpu-clock (1 sample per
+    PERF_PERIOD instructions, every task and softirq: perf -a)."""
+    n = args.conns or (300 if SMOKE else 3000)
+    reps = args.reps or (1 if SMOKE else 3)
+    period = 10000
+    with open("/proc/sys/kernel/perf_cpu_time_max_percent", "w") as f:
+        f.write("0")
+    out = {"reps": reps, "connections_per_run": n, "period": period, "runs": []}
+    churn_run("none", n // 4)
+    for rep in range(reps):
+        for cfg in ("none", "defaults", "listener"):
+            if cfg == "none":
+                unload()
+            elif not loaded():
+                load()
+            data = f"/tmp/perf-p1-{cfg}-{rep}.data"
+            ns = fresh_ns("r")
+            lis = Listener(ns) if cfg == "listener" else None
+            try:
+                p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(period),
+                                    "-a", "-o", data, "--", BENCH, "-j", "-n", str(n),
+                                    "-c", "1", "--server-netns", ns.name,
+                                    "--client-netns", ns.name],
+                                   capture_output=True, text=True, timeout=1200)
+                r = json.loads(p.stdout)
+            finally:
+                mon = lis.stop() if lis else None
+                ns.delete()
+            syms = perf_syms(data)
+            os.unlink(data)
+            top = dict(sorted(syms.items(), key=lambda kv: -kv[1])[:400])
+            run = {"cfg": cfg, "rep": rep, "errors_total": r["errors_total"],
+                   "samples": sum(syms.values()), "syms": top, "monitor": mon}
+            out["runs"].append(run)
+            log(f"p1_perf {cfg} rep {rep}: {run['samples']} samples "
+                f"= {run['samples'] * period / n:.0f} ins/conn, monitor {mon}")
+    unload()
+    return out
+
+
 # --- main --------------------------------------------------------------------------
 
 doc = {"smoke": SMOKE, "kernel": os.uname().release,
@@ -1289,7 +1347,7 @@ for part in args.only.split(","):
                  "exhaustion": exhaustion,
                  "precision": precision, "memory": memory,
                  "scale_tw": scale_tw, "scale_netns": scale_netns,
-                 "scale_perf": scale_perf}[part]()
+                 "scale_perf": scale_perf, "p1_perf": p1_perf}[part]()
     doc[part]["wall_s"] = round(time.monotonic() - t0, 1)
 doc["wall_s"] = round(time.monotonic() - T_START, 1)
 text = json.dumps(doc, indent=1, default=str)

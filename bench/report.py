@@ -116,7 +116,7 @@ w(f"- host: {HOST_CORES} cores ({HOST_CPU}), no KVM: every guest runs under QEMU
   "on the host and run-to-run noise is about ±20 %. Absolute rates below are "
   "those of this emulator, not of hardware; read the ratios.")
 PARTS = ("overhead", "overhead_icount", "exhaustion", "precision", "memory",
-         "scale_tw", "scale_netns", "scale_perf")
+         "scale_tw", "scale_netns", "scale_perf", "p1_perf")
 for d in docs:
     w(f"- kernel `{d['kernel']}` ({klabel(d['kernel'])}): measured {d['started']} (UTC), module from commit "
       f"`{d.get('commit', '?')}`, guest time {d['wall_s']:.0f} s, whole VM run "
