@@ -137,57 +137,122 @@ int event_parse(const struct nlmsghdr *nlh, struct twctl_event *ev)
 	return 0;
 }
 
-/* "127.0.0.1:41000" or "[::1]:41000". */
-static void endpoint(char *buf, size_t len, uint32_t family,
-		     const uint8_t *addr, uint32_t port)
-{
-	char a[INET6_ADDRSTRLEN];
+/*
+ * A text line is built in a buffer and written once: on a busy host the
+ * monitor prints up to a thousand events a second per CPU and namespace,
+ * and printf-family formatting was most of a listener's cost (bench/NOTES.md).
+ */
+struct line {
+	char b[256];
+	size_t n;
+};
 
-	inet_ntop(family, addr, a, sizeof(a));
-	if (family == AF_INET6)
-		snprintf(buf, len, "[%s]:%u", a, port);
-	else
-		snprintf(buf, len, "%s:%u", a, port);
+static void put_mem(struct line *l, const char *s, size_t k)
+{
+	if (k > sizeof(l->b) - l->n)
+		k = sizeof(l->b) - l->n;
+	memcpy(l->b + l->n, s, k);
+	l->n += k;
 }
 
-static void state_text(char *buf, size_t len, uint32_t state)
+static void put_str(struct line *l, const char *s)
+{
+	put_mem(l, s, strlen(s));
+}
+
+/* @v in decimal, zero-padded to @width digits. */
+static void put_u(struct line *l, unsigned long v, int width)
+{
+	char t[24];
+	int i = sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || (int)sizeof(t) - i < width);
+	put_mem(l, t + i, sizeof(t) - i);
+}
+
+/* "127.0.0.1:41000" or "[::1]:41000". */
+static void put_endpoint(struct line *l, uint32_t family, const uint8_t *addr,
+			 uint32_t port)
+{
+	char a[INET6_ADDRSTRLEN];
+	int i;
+
+	if (family == AF_INET6) {
+		inet_ntop(family, addr, a, sizeof(a));
+		put_str(l, "[");
+		put_str(l, a);
+		put_str(l, "]");
+	} else {
+		for (i = 0; i < 4; i++) {
+			if (i)
+				put_str(l, ".");
+			put_u(l, addr[i], 1);
+		}
+	}
+	put_str(l, ":");
+	put_u(l, port, 1);
+}
+
+static void put_state(struct line *l, uint32_t state)
 {
 	const char *name = tcp_state_name(state);
 
 	if (name)
-		snprintf(buf, len, "%s", name);
+		put_str(l, name);
 	else
-		snprintf(buf, len, "%u", state);
+		put_u(l, state, 1);
 }
 
 void event_print_text(FILE *out, const struct twctl_event *ev,
 		      const struct timespec *when, const char *netns)
 {
-	char src[INET6_ADDRSTRLEN + 8], dst[INET6_ADDRSTRLEN + 8];
-	char old[16], new[16], hms[16];
-	struct tm tm;
+	/* localtime_r() and strftime() once a second, not per event */
+	static time_t hms_sec = (time_t)-1;
+	static char hms[16];
+	struct line l = { .n = 0 };
 
-	localtime_r(&when->tv_sec, &tm);
-	strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
-	endpoint(src, sizeof(src), ev->family, ev->saddr, ev->sport);
-	endpoint(dst, sizeof(dst), ev->family, ev->daddr, ev->dport);
-	state_text(old, sizeof(old), ev->old);
-	state_text(new, sizeof(new), ev->new);
-	fprintf(out, "%s.%03ld %s %s -> %s %s -> %s", hms,
-		when->tv_nsec / 1000000, netns ? netns : "-", src, dst, old,
-		new);
+	if (when->tv_sec != hms_sec) {
+		struct tm tm;
+
+		localtime_r(&when->tv_sec, &tm);
+		strftime(hms, sizeof(hms), "%H:%M:%S", &tm);
+		hms_sec = when->tv_sec;
+	}
+	put_str(&l, hms);
+	put_str(&l, ".");
+	put_u(&l, (unsigned long)(when->tv_nsec / 1000000), 3);
+	put_str(&l, " ");
+	put_str(&l, netns ? netns : "-");
+	put_str(&l, " ");
+	put_endpoint(&l, ev->family, ev->saddr, ev->sport);
+	put_str(&l, " -> ");
+	put_endpoint(&l, ev->family, ev->daddr, ev->dport);
+	put_str(&l, " ");
+	put_state(&l, ev->old);
+	put_str(&l, " -> ");
+	put_state(&l, ev->new);
 	if (ev->kind != TWCTL_EV_STATE) {
 		const char *cause = ev->kind < NKINDS ? kind_causes[ev->kind]
 						      : NULL;
 
-		if (cause)
-			fprintf(out, " %s", cause);
-		else
-			fprintf(out, " kind %u", ev->kind);
+		put_str(&l, " ");
+		if (cause) {
+			put_str(&l, cause);
+		} else {
+			put_str(&l, "kind ");
+			put_u(&l, ev->kind, 1);
+		}
 	}
-	if (ev->has_lifetime)
-		fprintf(out, " lifetime %ums", ev->lifetime_ms);
-	fputc('\n', out);
+	if (ev->has_lifetime) {
+		put_str(&l, " lifetime ");
+		put_u(&l, ev->lifetime_ms, 1);
+		put_str(&l, "ms");
+	}
+	put_str(&l, "\n");
+	fwrite(l.b, 1, l.n, out);
 }
 
 static void addr_json(struct json *j, const char *key, uint32_t family,

@@ -98,6 +98,33 @@ static void test_tw_end(void)
 	free(out);
 }
 
+/* The text line's own formatting: padding, octets, numbers, the time. */
+static void test_text_format(void)
+{
+	_Alignas(8) char buf[MNL_SOCKET_BUFFER_SIZE];
+	const struct timespec early = { .tv_sec = 45296, .tv_nsec = 5000000 };
+	const struct timespec next = { .tv_sec = 45297, .tv_nsec = 0 };
+	struct twctl_event ev;
+	char *out;
+
+	CHECK(event_parse(event_msg(buf, 3, TWCTL_EV_STATE, AF_INET,
+				    "0.255.10.100", 0, "192.168.1.2", 65535,
+				    1, 99, -1), &ev) == 0);
+	CAPTURE(out, event_print_text(f, &ev, &early, NULL));
+	CHECK_STR(out, "12:34:56.005 - 0.255.10.100:0 -> 192.168.1.2:65535 "
+		  "ESTABLISHED -> 99\n");
+	free(out);
+	/* the next second: the cached clock moves on */
+	CAPTURE(out, event_print_text(f, &ev, &next, NULL));
+	CHECK_HAS(out, "12:34:57.000 - ");
+	free(out);
+	CHECK(event_parse(event_msg(buf, 4, 77, AF_INET, "10.0.0.1", 1,
+				    "10.0.0.2", 2, 6, 7, 4294967295LL), &ev) == 0);
+	CAPTURE(out, event_print_text(f, &ev, &when, NULL));
+	CHECK_HAS(out, "TIME_WAIT -> CLOSE kind 77 lifetime 4294967295ms\n");
+	free(out);
+}
+
 static void test_malformed(void)
 {
 	_Alignas(8) char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -142,6 +169,7 @@ int main(void)
 	tap_suite = "event";
 	RUN(test_state, "state change: text line and JSON object");
 	RUN(test_tw_end, "timewait end: IPv6, netns, cause, lifetime");
+	RUN(test_text_format, "text line: padding, octets, numbers, clock cache");
 	RUN(test_malformed, "malformed or other messages are not events");
 	RUN(test_gaps, "lost events from sequence gaps");
 	return tap_exit();
