@@ -137,6 +137,19 @@ twctl_register_net_sysctl(struct net *net, const char *path,
 }
 
 /*
+ * A generic netlink family is told when a socket joins one of its multicast
+ * groups (struct genl_family's bind: not in 6.1; in Debian 12's and 13's 6.12,
+ * sid's 7.x; Kbuild reads include/net/genetlink.h), before the membership
+ * takes effect. netlink.c then keeps whether anyone listens per CPU for a
+ * jiffy; without it (6.1) every event asks netlink_has_listeners().
+ */
+#ifdef TWCTL_HAVE_GENL_BIND
+#define TWCTL_GENL_BIND		1
+#else
+#define TWCTL_GENL_BIND		0
+#endif
+
+/*
  * Test builds only (make TWCTL_TEST_MISHOOK=<function>): point the hook
  * that sees first armings at another function, to prove that the
  * self-test then refuses the load.

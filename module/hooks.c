@@ -629,6 +629,22 @@ static void twctl_state_idx_init(void)
 		twctl_state_idx[i] = twctl_close_state_index(i);
 }
 
+/*
+ * Out of line: the probe's own frame stays small (no event on its stack,
+ * so no stack protector) for the many state changes that send none.
+ */
+static noinline void twctl_state_event(const struct sock *sk, int old, int new)
+{
+	struct twctl_event ev = {
+		.kind = TWCTL_EV_STATE,
+		.old = old,
+		.new = new,
+	};
+
+	twctl_sk_tuple(sk, &ev);
+	twctl_event_send(sock_net(sk), &ev);
+}
+
 static void twctl_set_state_probe(void *data, const struct sock *sk,
 				  const int oldstate, const int newstate)
 {
@@ -667,16 +683,8 @@ static void twctl_set_state_probe(void *data, const struct sock *sk,
 	if (overflow)
 		twctl_pn_stat_inc(pn, TWCTL_STAT_TW_OVERFLOW);
 	twctl_pn_trans_inc(pn, from, to);
-	if (twctl_event_wanted(sock_net(sk))) {
-		struct twctl_event ev = {
-			.kind = TWCTL_EV_STATE,
-			.old = oldstate,
-			.new = twctl_close_states[to],
-		};
-
-		twctl_sk_tuple(sk, &ev);
-		twctl_event_send(sock_net(sk), &ev);
-	}
+	if (twctl_event_wanted(sock_net(sk)))
+		twctl_state_event(sk, oldstate, twctl_close_states[to]);
 }
 
 /* tcp_time_wait(struct sock *sk, int state, int timeo) */

@@ -13,6 +13,7 @@
 #include <net/netlink.h>
 
 #include <uapi/linux/twctl.h>
+#include "compat.h"
 #include "netlink.h"
 #include "hooks.h"
 #include "netns.h"
@@ -417,16 +418,60 @@ static void twctl_ev_drop(struct twctl_pernet *pn)
 }
 
 /*
+ * Whether anyone listens to the events, in some namespace (the listeners'
+ * map is the protocol's, for all namespaces; the multicast finds which).
+ * netlink_has_listeners() takes and drops the RCU read lock, out-of-line
+ * calls with preemptible RCU, on each of a connection's six close-path
+ * state changes: where the family is told of new members (compat.h), the
+ * answer is kept per CPU for the rest of the jiffy. A new listener is
+ * never missed: the bind callback runs before its membership takes effect
+ * and every check asks the map for a second after it. One that left may
+ * be seen for a jiffy more; sending to nobody costs only the datagram.
+ */
+#if TWCTL_GENL_BIND
+struct twctl_listening {
+	unsigned long at;	/* jiffies of the answer */
+	bool yes;
+};
+
+static DEFINE_PER_CPU(struct twctl_listening, twctl_listening);
+static unsigned long twctl_bound_at;	/* jiffies of the last join */
+
+static int twctl_genl_bind(int group)
+{
+	WRITE_ONCE(twctl_bound_at, jiffies);
+	return 0;
+}
+
+static bool twctl_anyone_listens(struct net *net)
+{
+	struct twctl_listening *l = this_cpu_ptr(&twctl_listening);
+	unsigned long now = jiffies;
+
+	if (l->at != now || time_before(now, READ_ONCE(twctl_bound_at) + HZ)) {
+		l->yes = genl_has_listeners(&twctl_genl_family, net, 0);
+		l->at = now;
+	}
+	return l->yes;
+}
+#else
+static bool twctl_anyone_listens(struct net *net)
+{
+	return genl_has_listeners(&twctl_genl_family, net, 0);
+}
+#endif
+
+/*
  * Whether a hook is to build an event of @net, then sent with
- * twctl_event_send(): someone listens (in some namespace: the multicast
- * finds which) and @net's budget on this CPU has room. One over the budget
- * is dropped here, before it is built. Hooks only: preemption is off.
+ * twctl_event_send(): someone listens and @net's budget on this CPU has
+ * room. One over the budget is dropped here, before it is built. Hooks
+ * only: preemption is off.
  */
 bool twctl_event_wanted(struct net *net)
 {
 	struct twctl_pernet *pn;
 
-	if (!genl_has_listeners(&twctl_genl_family, net, 0))
+	if (!twctl_anyone_listens(net))
 		return false;
 	pn = twctl_pernet_hot(net);
 	if (twctl_ev_take(pn))
@@ -613,6 +658,9 @@ static struct genl_family twctl_genl_family __ro_after_init = {
 	.n_small_ops = ARRAY_SIZE(twctl_genl_ops),
 	.mcgrps = twctl_mcgrps,
 	.n_mcgrps = ARRAY_SIZE(twctl_mcgrps),
+#if TWCTL_GENL_BIND
+	.bind = twctl_genl_bind,
+#endif
 	/* resv_start_op 0: the core checks every command strictly */
 };
 
@@ -625,6 +673,9 @@ int twctl_genl_init(void)
 	if (!twctl_evq.item)
 		return -ENOMEM;
 	INIT_DELAYED_WORK(&twctl_evq.work, twctl_evq_work);
+#if TWCTL_GENL_BIND
+	twctl_bound_at = jiffies;	/* listeners from before the load */
+#endif
 	err = genl_register_family(&twctl_genl_family);
 	if (err)
 		kvfree(twctl_evq.item);
