@@ -478,12 +478,14 @@ for d in docs:
                            f"{t200['zero_error_rate'] / lim_rate:.2f}x)" if t200 else "") +
                         f" (unpaced {tw['unpaced']['rate']:.0f}/s with "
                         f"{tw['unpaced']['errors'].get('EADDRNOTAVAIL', 0)} EADDRNOTAVAIL; "
-                        f"see the notes on P3); msl 500 ms "
-                        f"{next((c.get('zero_error_rate') or 0) for c in cases if c['key'] == 'twctl_msl500'):.0f}/s, "
-                        f"stock tcp_tw_reuse=1 "
-                        f"{next((c.get('zero_error_rate') or 0) for c in cases if c['key'] == 'stock_reuse1'):.0f}/s, "
-                        f"stock tcp_tw_reuse=0 "
-                        f"{next((c.get('zero_error_rate') or 0) for c in cases if c['key'] == 'stock_reuse0'):.1f}/s")
+                        f"see the notes on P3)" + "".join(
+                            f"{'; ' if j == 0 else ', '}{name} {z:.{nd}f}/s"
+                            for j, (name, z, nd) in enumerate(
+                                (name, c.get("zero_error_rate") or 0, nd)
+                                for key, name, nd in (("twctl_msl500", "msl 500 ms", 0),
+                                                      ("stock_reuse1", "stock tcp_tw_reuse=1", 0),
+                                                      ("stock_reuse0", "stock tcp_tw_reuse=0", 1))
+                                for c in cases if c["key"] == key)))
 
 if series_files:
     png = os.path.abspath(a.png)
