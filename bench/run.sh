@@ -26,8 +26,11 @@
 # module at defaults, one listener (--reps rounds, default 3).
 #
 # --p3-cases runs only these P3 cases (keys of bench/guest.py, e.g.
-# twctl_always,limit); --no-harness-check skips the harness smoke test
-# (for such partial re-measurements).
+# twctl_always,limit; twctl_always_200, the goal case on 200 client ports
+# as measured until 2026-12-03, twctl_always_2000 and twctl_always_d20
+# run only when named);
+# --no-harness-check skips the harness smoke test (for such partial
+# re-measurements).
 #
 # --kernels: the same selectors as make check (tests/check.sh): 61 and 612
 # (Debian 12's 6.1 and 6.12), trixie (Debian 13's 6.12+deb13) and sid (its
@@ -72,7 +75,7 @@ while [ $# -gt 0 ]; do
 	--ns-levels) nslevels=$2; shift ;;
 	--scale-reps) sreps=$2; shift ;;
 	--no-harness-check) hcheck= ;;
-	*) sed -n '2,46p' "$0"; exit 2 ;;
+	*) sed -n '2,49p' "$0"; exit 2 ;;
 	esac
 	shift
 done

@@ -56,13 +56,21 @@ ok(set(cases) == {"stock_reuse0", "stock_reuse1", "twctl_msl500", "twctl_always"
 ok(cases and all(c["series"] and sum(s[1] for s in c["series"]) == c["unpaced"]["connections"]
                  for c in cases.values()),
    "exhaustion: each time series adds up to the run's connections")
+ok(cases and all(c.get("client_ports") == c["client_port_range"][1] - c["client_port_range"][0] + 1
+                 for c in cases.values()) and
+   cases.get("twctl_always", {}).get("client_ports") == 1000 and
+   all(cases.get(k, {}).get("client_ports") == 200 for k in
+       ("stock_reuse0", "stock_reuse1", "twctl_msl500", "limit")),
+   "exhaustion: each case records its client ports (reuse always 1000, the others 200)",
+   str({k: c.get("client_port_range") for k, c in cases.items()}))
 c0 = cases.get("stock_reuse0", {}).get("unpaced", {})
-ok(c0.get("connections") == ex.get("client_ports") and
+ok(c0.get("connections") == cases.get("stock_reuse0", {}).get("client_ports") and
    c0.get("errors", {}).get("EADDRNOTAVAIL", 0) > 0,
    "exhaustion: stock tcp_tw_reuse=0 uses each client port once, then EADDRNOTAVAIL",
    str(c0)[:300])
 lim = cases.get("limit", {}).get("unpaced", {})
-ok(lim.get("errors_total") == 0 and lim.get("connections", 0) > ex.get("client_ports", 0),
+ok(lim.get("errors_total") == 0 and
+   lim.get("connections", 0) > cases.get("limit", {}).get("client_ports", 0),
    "exhaustion: the many-server-ports limit run has no error and outlasts the port range",
    str(lim)[:300])
 m5 = cases.get("twctl_msl500", {})
