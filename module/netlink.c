@@ -674,7 +674,8 @@ int twctl_genl_init(void)
 		return -ENOMEM;
 	INIT_DELAYED_WORK(&twctl_evq.work, twctl_evq_work);
 #if TWCTL_GENL_BIND
-	twctl_bound_at = jiffies;	/* listeners from before the load */
+	/* none yet: nobody can join before the family is registered below */
+	twctl_bound_at = jiffies - 2 * HZ;
 #endif
 	err = genl_register_family(&twctl_genl_family);
 	if (err)
