@@ -391,6 +391,63 @@ for d in docs:
                  f"**missed** by {(lm - 0.03) * 100:.1f} points (goal 3 %)"))
     verdicts.append(v)
 
+
+def p1_groups(r, n, period):
+    """twctl's own instructions per connection in one p1_perf run, by part."""
+    g = {"probe": 0, "hooks": 0, "gate": 0, "other": 0, "monitor": 0}
+    for k, v in r["syms"].items():
+        dso, sym = k.split(" ", 1)
+        if sym in ("twctl_set_state_probe", "twctl_state_event"):
+            g["probe"] += v
+        elif sym in ("twctl_hooks_thunk", "ftrace_trampoline"):
+            g["hooks"] += v
+        elif sym in ("twctl_event_wanted", "netlink_has_listeners"):
+            g["gate"] += v
+        elif sym.startswith("twctl_") or dso == "[twctl]":
+            g["other"] += v
+        elif dso in ("twctl", "libmnl.so.0.2.0"):
+            g["monitor"] += v
+    return {k: v * period / n for k, v in g.items()}
+
+
+if any(d.get("p1_perf") for d in docs):
+    w("### Where P1's instructions go (`p1_perf`, a diagnosis)\n")
+    w("`bench/run.sh --only p1_perf --reps 2 --conns 3000` samples the -icount guest "
+      "with `perf record -e cpu-clock -a` (one sample per 10 000 instructions, every task, "
+      "softirq and interrupt) over the same churn as P1, with no module, the module at "
+      "defaults and one listener. twctl's own instructions per connection, median over "
+      "the rounds: the `inet_sock_set_state` probe (with the event it builds; 10 state "
+      "changes per connection, 6 of them on the close path), the function hooks "
+      "(ftrace's trampoline, which saves the registers, and twctl's thunk with the hooks "
+      "inlined in it; the TIME_WAIT functions twctl hooks run three or four times per "
+      "connection), the check whether anyone listens (`twctl_event_wanted()` and "
+      "`netlink_has_listeners()`), other twctl functions; and, in the listener runs, the "
+      "user-space monitor (the `twctl` binary and libmnl; its libc and system calls are "
+      "not told apart from twbench's here).\n")
+    w("| kernel | module from | probe | function hooks | listener check | other | twctl total | monitor (listener runs) |")
+    w("|---|---|---|---|---|---|---|---|")
+    for d in docs:
+        pp = d.get("p1_perf")
+        if not pp:
+            continue
+        c = d.get("commit", "?")
+        for x in d.get("remeasured", []):
+            if x["part"] == "p1_perf":
+                c = x["commit"]
+        gs = [p1_groups(r, pp["connections_per_run"], pp["period"])
+              for r in pp["runs"] if r["cfg"] == "defaults"]
+        gl = [p1_groups(r, pp["connections_per_run"], pp["period"])
+              for r in pp["runs"] if r["cfg"] == "listener"]
+        if not gs:
+            continue
+        m = {k: statistics.median(g[k] for g in gs) for k in gs[0]}
+        tot = statistics.median(sum(v for k, v in g.items() if k != "monitor") for g in gs)
+        mon = statistics.median(g["monitor"] for g in gl) if gl else None
+        w(f"| {kt(d['kernel'])} | `{c}` | {m['probe']:.0f} | {m['hooks']:.0f} | {m['gate']:.0f} | "
+          f"{m['other']:.0f} | {tot:.0f} | {'-' if mon is None else f'{mon:.0f}'} |")
+    w("")
+
+
 # --- P3 ---------------------------------------------------------------------------
 w("## P3: port exhaustion\n")
 w("Client netns with one address (192.0.2.1) and 200 source ports "
