@@ -497,6 +497,18 @@ for d in docs:
     lim = next((c for c in cases if c["key"] == "limit"), None)
     lim_rate = lim.get("zero_error_rate") if lim else None
     w(f"### {kt(d['kernel'])}: {ex['duration_s']} s per unpaced run\n")
+    runs_of = {}
+    for c in cases:
+        if c.get("measured"):
+            m = c["measured"]
+            runs_of.setdefault((m["commit"], m["started"]), []).append(c["key"])
+    if len(runs_of) > 1:
+        w("These cases come from more than one boot (`--p3-cases` re-measured some): "
+          + "; ".join(f"{', '.join(keys)} with the module of `{cm}`, started {st}"
+                      for (cm, st), keys in runs_of.items())
+          + (" (and the adjacent pairs with the last)" if ex.get("goal_pairs") else "")
+          + ". Compare rates across boots with care: the limit alone moves from boot "
+          "to boot with the host's load.\n")
     w("| case | client ports | connections | rate overall (conn/s) | steady (conn/s) | EADDRNOTAVAIL | zero-error rate (conn/s) | its ratio to the limit |")
     w("|---|---|---|---|---|---|---|---|")
     for c in cases:

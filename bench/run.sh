@@ -28,7 +28,8 @@
 # --p3-cases runs only these P3 cases (keys of bench/guest.py, e.g.
 # twctl_always,limit; twctl_always_200, the goal case on 200 client ports
 # as measured until 2026-12-03, twctl_always_2000 and twctl_always_d20
-# run only when named);
+# run only when named); their results replace those cases in the earlier
+# results and leave the others (each case records its measurement);
 # --no-harness-check skips the harness smoke test (for such partial
 # re-measurements).
 #
@@ -196,9 +197,9 @@ for sel in $kernels; do
 		# a whole run (no --only) starts the file anew with its first boot
 		merge=$parts
 		[ -n "$only" ] || [ -z "$first" ] || merge=''
-		python3 - "$vm/bench.json" "$results/$k.json" "$commit" "$((t1 - t0))" "$merge" "$ic" <<'PY'
+		python3 - "$vm/bench.json" "$results/$k.json" "$commit" "$((t1 - t0))" "$merge" "$ic" "$p3cases" <<'PY'
 import json, os, sys
-new, path, commit, wall, only, ic = sys.argv[1:]
+new, path, commit, wall, only, ic, p3cases = sys.argv[1:]
 d = json.load(open(new))
 d["commit"] = commit
 d["vm_wall_s"] = int(wall)
@@ -208,10 +209,27 @@ if only and os.path.exists(path):
     # replace the re-measured parts in the earlier results
     old = json.load(open(path))
     for part in only.split(","):
-        old[part] = d[part]
-        old.setdefault("remeasured", []).append(
-            {"part": part, "started": d["started"], "commit": commit, "wall_s": d["wall_s"],
-             "vm_wall_s": int(wall), "icount": bool(ic)})
+        stamp = {"part": part, "started": d["started"], "commit": commit,
+                 "wall_s": d["wall_s"], "vm_wall_s": int(wall), "icount": bool(ic)}
+        if part == "exhaustion" and p3cases and old.get(part):
+            # --p3-cases: only those cases are new; the others stay, each
+            # case saying which measurement it comes from
+            prev = [x for x in old.get("remeasured", []) if x["part"] == part]
+            was = prev[-1] if prev else {"commit": old.get("commit"),
+                                          "started": old.get("started")}
+            fresh = {c["key"]: dict(c, measured={"commit": commit, "started": d["started"]})
+                     for c in d[part]["cases"]}
+            cases = [fresh.pop(c["key"]) if c["key"] in fresh else
+                     dict(c, measured=c.get("measured", {"commit": was["commit"],
+                                                         "started": was["started"]}))
+                     for c in old[part]["cases"]]
+            merged = dict(old[part], **{k: v for k, v in d[part].items() if k != "cases"})
+            merged["cases"] = cases + list(fresh.values())
+            old[part] = merged
+            stamp["cases"] = p3cases
+        else:
+            old[part] = d[part]
+        old.setdefault("remeasured", []).append(stamp)
     d = old
 with open(path, "w") as f:
     json.dump(d, f, indent=1)
