@@ -5,7 +5,10 @@
  * defined in uapi/linux/twctl.h and described by the YNL spec
  * tools/ynl/twctl.yaml.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
+#include <linux/net.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -436,11 +439,51 @@ struct twctl_listening {
 
 static DEFINE_PER_CPU(struct twctl_listening, twctl_listening);
 static unsigned long twctl_bound_at;	/* jiffies of the last join */
+static unsigned long twctl_binds;	/* joins so far; under twctl_bind_lock */
+static DEFINE_SPINLOCK(twctl_bind_lock);
 
 static int twctl_genl_bind(int group)
 {
+	spin_lock(&twctl_bind_lock);
+	twctl_binds++;
 	WRITE_ONCE(twctl_bound_at, jiffies);
+	spin_unlock(&twctl_bind_lock);
 	return 0;
+}
+
+/*
+ * The cache is right only if every join calls twctl_genl_bind() first. At
+ * load, a kernel socket joins the events group and must be seen; its own
+ * join then leaves no exact second behind, unless a listener joined too.
+ */
+static int twctl_genl_bind_check(void)
+{
+	unsigned int group = twctl_genl_family.mcgrp_offset;
+	struct socket *sock;
+	unsigned long n;
+	int err;
+
+	spin_lock(&twctl_bind_lock);
+	n = twctl_binds;
+	spin_unlock(&twctl_bind_lock);
+	err = sock_create_kern(&init_net, PF_NETLINK, SOCK_RAW, NETLINK_GENERIC,
+			       &sock);
+	if (!err) {
+		err = sock->ops->setsockopt(sock, SOL_NETLINK,
+					    NETLINK_ADD_MEMBERSHIP,
+					    KERNEL_SOCKPTR(&group), sizeof(group));
+		sock_release(sock);
+	}
+	spin_lock(&twctl_bind_lock);
+	if (!err && twctl_binds == n)
+		err = -EINVAL;
+	if (!err && twctl_binds == n + 1)
+		WRITE_ONCE(twctl_bound_at, jiffies - 2 * HZ);
+	spin_unlock(&twctl_bind_lock);
+	if (err)
+		pr_err("joining the events group does not reach the family's bind callback (%d)\n",
+		       err);
+	return err;
 }
 
 static bool twctl_anyone_listens(struct net *net)
@@ -458,6 +501,11 @@ static bool twctl_anyone_listens(struct net *net)
 static bool twctl_anyone_listens(struct net *net)
 {
 	return genl_has_listeners(&twctl_genl_family, net, 0);
+}
+
+static int twctl_genl_bind_check(void)
+{
+	return 0;
 }
 #endif
 
@@ -679,7 +727,15 @@ int twctl_genl_init(void)
 #endif
 	err = genl_register_family(&twctl_genl_family);
 	if (err)
-		kvfree(twctl_evq.item);
+		goto free;
+	err = twctl_genl_bind_check();
+	if (err)
+		goto unregister;
+	return 0;
+unregister:
+	genl_unregister_family(&twctl_genl_family);
+free:
+	kvfree(twctl_evq.item);
 	return err;
 }
 
