@@ -1300,6 +1300,19 @@ def perf_share(path, period):
             "report_head": r.stdout.splitlines()[:12]}
 
 
+def perf_churn(ns, n, period, data):
+    """twbench's sequential churn of n connections in ns under `perf record
+    -a` into data, one sample per period instructions (-icount); perf
+    starts the churn once it records (its start takes seconds under
+    emulation). twbench's result."""
+    p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(period),
+                        "-a", "-o", data, "--", BENCH, "-j", "-n", str(n),
+                        "-c", "1", "--server-netns", ns.name,
+                        "--client-netns", ns.name],
+                       capture_output=True, text=True, timeout=1200)
+    return json.loads(p.stdout)
+
+
 def scale_perf():
     """A diagnosis of scale_tw: twctl's own instructions, counted directly by
     sampling the -icount guest's cpu-clock (1 sample per PERF_PERIOD
@@ -1332,14 +1345,7 @@ def scale_perf():
                     if pol:
                         for k, v in pol.items():
                             nswrite(ns, k, v)
-                    # perf starts the churn once it records (its start takes
-                    # seconds under emulation)
-                    p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(period),
-                                        "-a", "-o", data, "--", BENCH, "-j", "-n", str(n),
-                                        "-c", "1", "--server-netns", ns.name,
-                                        "--client-netns", ns.name],
-                                       capture_output=True, text=True, timeout=1200)
-                    r = json.loads(p.stdout)
+                    r = perf_churn(ns, n, period, data)
                 finally:
                     ns.delete()
                     time.sleep(SETTLE_S)
@@ -1398,12 +1404,7 @@ def p1_perf():
             ns = fresh_ns("r")
             lis = Listener(ns) if cfg == "listener" else None
             try:
-                p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(period),
-                                    "-a", "-o", data, "--", BENCH, "-j", "-n", str(n),
-                                    "-c", "1", "--server-netns", ns.name,
-                                    "--client-netns", ns.name],
-                                   capture_output=True, text=True, timeout=1200)
-                r = json.loads(p.stdout)
+                r = perf_churn(ns, n, period, data)
             finally:
                 mon = lis.stop() if lis else None
                 ns.delete()
