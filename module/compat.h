@@ -13,6 +13,7 @@
 #ifndef _TWCTL_COMPAT_H
 #define _TWCTL_COMPAT_H
 
+#include <linux/ftrace.h>
 #include <linux/ptrace.h>
 #include <linux/sysctl.h>
 #include <net/net_namespace.h>
@@ -75,6 +76,39 @@ static inline unsigned long *twctl_first_arm_timeo(struct pt_regs *regs)
 #endif
 
 #define TWCTL_SCHEDULE_FUNC	"__inet_twsk_schedule"
+
+/*
+ * The hooked functions' arguments. With CONFIG_DYNAMIC_FTRACE_WITH_ARGS
+ * (every Debian x86_64 kernel from 6.1 on), ftrace's plain caller saves the
+ * argument registers, the stack pointer and the return address into the
+ * ftrace_regs it hands the callback, and restores them from there when it
+ * returns: a hook may rewrite an argument, or the address to resume at, as
+ * livepatch does, without FTRACE_OPS_FL_SAVE_REGS and its save of the whole
+ * pt_regs. On x86_64 ftrace_regs wraps a struct pt_regs of which only those
+ * fields are filled; since 6.13 (Debian's 6.12 carries the change: Kbuild
+ * looks for linux/ftrace_regs.h) only arch_ftrace_regs() reaches it. The
+ * hooks read nothing else (hooks.c), and the self-test proves at load that
+ * a rewritten length takes effect. Without it, ftrace has to save all.
+ */
+#ifdef CONFIG_DYNAMIC_FTRACE_WITH_ARGS
+#define TWCTL_FTRACE_FL_REGS	0
+
+static __always_inline struct pt_regs *twctl_hook_regs(struct ftrace_regs *fregs)
+{
+#ifdef TWCTL_HAVE_ARCH_FTRACE_REGS
+	return &arch_ftrace_regs(fregs)->regs;
+#else
+	return &fregs->regs;
+#endif
+}
+#else
+#define TWCTL_FTRACE_FL_REGS	FTRACE_OPS_FL_SAVE_REGS
+
+static __always_inline struct pt_regs *twctl_hook_regs(struct ftrace_regs *fregs)
+{
+	return ftrace_get_regs(fregs);
+}
+#endif
 
 /*
  * Where a timewait socket is freed, once, whatever ended it: in

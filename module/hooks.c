@@ -954,7 +954,7 @@ static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct pt_regs *regs = twctl_hook_regs(fregs);
 	int bit;
 
 	if (unlikely(!regs))
@@ -988,12 +988,12 @@ static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
  */
 static struct ftrace_ops twctl_hooks_ops = {
 	.func = twctl_hooks_thunk,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_PERMANENT,
+	.flags = TWCTL_FTRACE_FL_REGS | FTRACE_OPS_FL_PERMANENT,
 };
 
 static struct ftrace_ops twctl_redirect_ops = {
 	.func = twctl_hooks_thunk,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY |
+	.flags = TWCTL_FTRACE_FL_REGS | FTRACE_OPS_FL_IPMODIFY |
 		 FTRACE_OPS_FL_PERMANENT,
 };
 
