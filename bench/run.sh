@@ -181,6 +181,9 @@ for sel in $kernels; do
 		echo "bench: $k (commit $commit), $parts${ic:+ (-icount)} ..."
 		t0=$(date +%s)
 		rc=0
+		# the guest lock (tests/lib/kernels.sh): alone on real time,
+		# shared when counting instructions
+		TWCTL_VM_LOCK=${TWCTL_VM_LOCK:-$([ -n "$ic" ] && echo shared || echo 1)} \
 		TWCTL_VM_ICOUNT=${ic:+0} tests/vm/run-vm.sh \
 			-t "$([ -n "$smoke" ] && echo 900 || echo 5400)" -o "$vm" "$k" \
 			bench/guest.py ${smoke:+--smoke} --ko "$src/build/$k/twctl.ko" \

@@ -289,3 +289,29 @@ setup_virtiofsd() {
 			--no-install-recommends virtiofsd >/dev/null; } || return 1
 	[ -x "$c$VIRTIOFSD" ] || { echo "deps: no $VIRTIOFSD in the trixie chroot" >&2; return 1; }
 }
+
+# vm_lock: take this host's guest lock ($TWCTL_CACHE/vm.lock) on fd 9, held
+# until the shell exits, as TWCTL_VM_LOCK says:
+#   1 (default)  alone: waits until no other guest holds it, and keeps every
+#                other one waiting (the real-time parts of make bench, whose
+#                figures move with this host's load: P3 in particular);
+#   shared       beside other shared holders, never beside one alone (make
+#                check's two lanes, and the -icount parts of make bench,
+#                which count instructions whatever else runs);
+#   0            no lock at all.
+vm_lock() {
+	local mode=${TWCTL_VM_LOCK:-1}
+
+	case $mode in
+	0) return 0 ;;
+	1|shared) ;;
+	*) echo "TWCTL_VM_LOCK is 1, shared or 0, not '$mode'" >&2; return 2 ;;
+	esac
+	mkdir -p "$TWCTL_CACHE" || return 2
+	exec 9>"$TWCTL_CACHE/vm.lock" || return 2
+	if [ "$mode" = shared ]; then
+		flock -s 9
+	else
+		flock -x 9
+	fi
+}

@@ -164,13 +164,11 @@ if [ -n "${TWCTL_VM_ICOUNT:-}" ]; then
 	accel+=(-icount "shift=$TWCTL_VM_ICOUNT,sleep=on")
 fi
 
-# One guest at a time on this host: two emulated guests starve each other
-# into RCU stall reports and timing failures. TWCTL_VM_LOCK=0 opts out.
-if [ "${TWCTL_VM_LOCK:-1}" != 0 ]; then
-	mkdir -p "$TWCTL_CACHE"
-	exec 9>"$TWCTL_CACHE/vm.lock"
-	flock 9
-fi
+# This host's guest lock (vm_lock, tests/lib/kernels.sh): by default one
+# guest at a time, as two emulated guests starve each other into RCU stall
+# reports and timing failures; TWCTL_VM_LOCK=shared for guests that may run
+# side by side, =0 to take no lock.
+vm_lock || exit 2
 
 # Guest memory: the debug kernel's kmemleak scans take time in proportion
 # to it (and are run between suites), so it gets half. TWCTL_VM_MEM (MiB)

@@ -67,7 +67,7 @@ def boot(kernel, label, specs, kmemleak):
             kernel, runner] + (["--kmemleak"] if kmemleak else []) + specs
     env = dict(os.environ, TWCTL_VM_NOSCAN="1")
     # The budget counts from the guest's start (QEMU writes its pid), not
-    # from run-vm.sh's: with TWCTL_VM_LOCK=1 it may first wait its turn
+    # from run-vm.sh's: it may first wait its turn for the guest lock
     # behind other runs' guests.
     start = None
     pidfile = os.path.join(outdir, "qemu.pid")
