@@ -934,13 +934,22 @@ REC_CAP = 1048576       # max_tw_records while scale_tw runs (default 262144)
 NS_POLICY = {"msl_ms": 45000}   # what every namespace of scale_netns holds
 
 
-def busy_since(i0, w0):
-    """Non-idle guest time (ns) since (idle_ns(), monotonic_ns()) = i0, w0:
-    under -icount, instructions."""
-    i1, w1 = idle_ns(), time.monotonic_ns()
-    if i0 is None or i1 is None:
-        return None
-    return (w1 - w0) * (os.cpu_count() or 1) - (i1 - i0)
+def busy_mark():
+    """Where busy_since() counts from."""
+    return idle_ns(), sched_busy_ns(), time.monotonic_ns()
+
+
+def busy_since(mark):
+    """Non-idle guest time (ns) since busy_mark() gave mark: under -icount,
+    instructions. From the idle time where /proc/timer_list has it, else
+    (7.x) from /proc/schedstat's run time, as P1 does (churn_run())."""
+    i0, s0, w0 = mark
+    i1, s1, w1 = idle_ns(), sched_busy_ns(), time.monotonic_ns()
+    if i0 is not None and i1 is not None:
+        return (w1 - w0) * (os.cpu_count() or 1) - (i1 - i0)
+    if s0 is not None and s1 is not None:
+        return s1 - s0
+    return None
 
 
 def sockstat_tw(ns):
@@ -998,10 +1007,11 @@ def scale_run(cfg, n, policy=None, census=None):
         if policy and loaded():
             for k, v in policy.items():
                 nswrite(ns, k, v)
-        i0, w0 = idle_ns(), time.monotonic_ns()
+        mark = busy_mark()
         r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
                     "--client-netns", ns.name)
-        extra["busy_ns"] = busy_since(i0, w0)
+        extra["busy_ns"] = busy_since(mark)
+        extra["busy_source"] = "idle" if mark[0] is not None else "schedstat"
         extra["churn_tw"] = sockstat_tw(ns)
         if loaded():
             extra["records_after_churn"] = gauge("tw_records")
@@ -1010,10 +1020,10 @@ def scale_run(cfg, n, policy=None, census=None):
             extra["tw_record_failed"] = st.get("tw_record_failed", 0)
             extra["tw_record_capped"] = st.get("tw_record_capped", 0)
     finally:
-        i0, w0 = idle_ns(), time.monotonic_ns()
+        mark = busy_mark()
         ns.delete()
         time.sleep(SETTLE_S)
-        extra["teardown_busy_ns"] = busy_since(i0, w0)
+        extra["teardown_busy_ns"] = busy_since(mark)
     res = slim(r)
     res.update(extra)
     res["cfg"] = cfg

@@ -784,7 +784,8 @@ def paired(rs, cfg, end=False):
     """Per round: the run of cfg minus the no-module run of that round."""
     base = {r["rep"]: r for r in rs if r["cfg"] == "none"}
     return [ins(r, end) - ins(base[r["rep"]], end) for r in rs
-            if r["cfg"] == cfg and r["rep"] in base]
+            if r["cfg"] == cfg and r["rep"] in base
+            and ins(r, end) is not None and ins(base[r["rep"]], end) is not None]
 
 
 def rng(xs):
@@ -833,7 +834,10 @@ if any(d.get("scale_tw") or d.get("scale_netns") for d in docs):
       "too, the same with and without the module). *twctl added* = with the module "
       "minus without (per round, paired, median; min..max over rounds in brackets). "
       "The TIME_WAIT sockets or the namespaces whose number is scaled are other "
-      "namespaces of the same VM, alive during every measured run.\n")
+      "namespaces of the same VM, alive during every measured run. Where "
+      "`/proc/timer_list` has no `idle_sleeptime` (7.x) the instructions are "
+      "`/proc/schedstat`'s run time, as for P1 (interrupts taken while idle are not "
+      "in it).\n")
     w("**TIME_WAIT sockets** (`scale_tw`): fill namespaces hold 10k, +90k, +150k "
       "TIME_WAIT sockets made by twbench (4 client loops, 127.0.0.1 ports 10000-65535 to "
       "32 server ports, `tcp_tw_reuse=0`, `tcp_max_tw_buckets=4000000`), with the "
@@ -873,7 +877,7 @@ for d in docs:
     for lvl in st["levels"]:
         rb = [r for r in runs if r["level"] == lvl and r["phase"] == "B"]
         ra = [r for r in runs if r["level"] == lvl and r["phase"] == "A"]
-        nn = [r for r in rb if r["cfg"] == "none"]
+        nn = [r for r in rb if r["cfg"] == "none" and ins(r) is not None]
         df = [r for r in rb if r["cfg"] == "defaults"]
         alive = [x["tw"] for r in ra + rb for x in (r["alive_before"], r["alive_after"]) if x]
         recs = [x.get("tw_records") for r in ra for x in (r["alive_before"], r["alive_after"])
@@ -1066,7 +1070,7 @@ for d in docs:
     mems = {m["netns"]: m for m in sn["memory"]}
     for lvl in sn["levels"]:
         rs = [r for r in runs if r["level"] == lvl]
-        nn = [r for r in rs if r["cfg"] == "none"]
+        nn = [r for r in rs if r["cfg"] == "none" and ins(r) is not None]
         df = [r for r in rs if r["cfg"] == "defaults"]
         pd, pd_e = paired(rs, "defaults"), paired(rs, "defaults", True)
         m = mems.get(lvl, {})
