@@ -21,6 +21,9 @@ Writes one JSON document (FILE, default stdout) with a section per goal:
              records off and on, against no module; memory per record
   scale_netns  issue #20 goal 3: the same with 1..1000 namespaces holding a
              policy, and the module's memory with them
+  scale_perf, scale_perf_ns  (diagnoses, only when named) twctl's own
+             instructions in scale_tw's and scale_netns' churn, counted with
+             perf at the lowest and highest level
 --smoke: a short run of every part (the CI check of the harness), no timing
 goals. Progress goes to stderr as "# ..." lines."""
 import argparse
@@ -1377,6 +1380,68 @@ def scale_perf():
     return out
 
 
+def scale_perf_ns():
+    """scale_netns counted directly, as scale_perf counts scale_tw: twctl's
+    own instructions per connection (perf samples in the -icount guest)
+    with the fewest and the most namespaces holding a policy. The paired
+    differences of scale_netns spread by more than the goal's 10 %: the
+    kernel's own cost moves from run to run, twctl's share of the samples
+    does not."""
+    import resource
+    levels = [int(x) for x in (args.ns_levels or ("1,20" if SMOKE else "1,1000")).split(",")]
+    reps = args.scale_reps or (1 if SMOKE else 4)
+    n = args.conns or (300 if SMOKE else 2000)
+    period = 20000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    need = max(levels) + 256
+    if soft < need:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(need, soft), max(need, hard)))
+    with open("/proc/sys/kernel/perf_cpu_time_max_percent", "w") as f:
+        f.write("0")
+    out = {"levels": levels, "reps": reps, "connections_per_run": n, "period": period,
+           "policy": NS_POLICY, "runs": []}
+    nets = []
+    unload()
+    load()
+    scale_run("defaults", n // 4, NS_POLICY)
+    for lvl in levels:
+        # lvl namespaces besides the churn's, as in scale_netns
+        while len(nets) < lvl:
+            x = RawNetns()
+            nets.append(x)
+            with x:
+                for k, v in NS_POLICY.items():
+                    err = twtest.sysfs_write(k, str(v))
+                    if err:
+                        raise OSError(err, f"{k}={v}")
+        for rep in range(reps):
+            data = f"/tmp/perf-ns-{lvl}-{rep}.data"
+            ns = fresh_ns("q")
+            try:
+                for k, v in NS_POLICY.items():
+                    nswrite(ns, k, v)
+                count = gauge("netns_count")
+                r = perf_churn(ns, n, period, data)
+            finally:
+                ns.delete()
+                time.sleep(SETTLE_S)
+            sh_ = perf_share(data, period)
+            os.unlink(data)
+            run = {"level": lvl, "cfg": "defaults", "rep": rep,
+                   "errors_total": r["errors_total"], "netns_count": count, **sh_}
+            run["twctl_ins_per_conn"] = run["twctl_samples"] * period / n
+            run["machinery_ins_per_conn"] = run["machinery_samples"] * period / n
+            out["runs"].append(run)
+            log(f"scale_perf_ns {lvl} rep {rep}: {run['samples']} samples, twctl "
+                f"{run['twctl_samples']} = {run['twctl_ins_per_conn']:.0f} ins/conn, machinery "
+                f"{run['machinery_samples']} = {run['machinery_ins_per_conn']:.0f}, "
+                f"netns_count {count}, rc {sh_['report_rc']}")
+    unload()
+    for x in nets:
+        x.close()
+    return out
+
+
 def perf_syms(path):
     """Samples per symbol of a recording, "dso sym" -> samples."""
     r = subprocess.run(["perf", "report", "-i", path, "--kallsyms", "/proc/kallsyms", "-n",
@@ -1447,7 +1512,8 @@ for part in args.only.split(","):
                  "exhaustion": exhaustion,
                  "precision": precision, "memory": memory,
                  "scale_tw": scale_tw, "scale_netns": scale_netns,
-                 "scale_perf": scale_perf, "p1_perf": p1_perf}[part]()
+                 "scale_perf": scale_perf, "scale_perf_ns": scale_perf_ns,
+                 "p1_perf": p1_perf}[part]()
     doc[part]["wall_s"] = round(time.monotonic() - t0, 1)
 doc["wall_s"] = round(time.monotonic() - T_START, 1)
 text = json.dumps(doc, indent=1, default=str)

@@ -21,7 +21,8 @@
 # 1..1000 namespaces holding a policy (--ns-levels, default 1,100,1000);
 # --scale-reps runs per config and level (default 8). scale_perf (a
 # diagnosis, only when named) counts twctl's own instructions with perf at
-# 0 and 250k TIME_WAITs. p1_perf (a diagnosis, only when named) samples
+# 0 and 250k TIME_WAITs, scale_perf_ns (the same, only when named) at 1
+# and 1000 namespaces with a policy. p1_perf (a diagnosis, only when named) samples
 # where the guest's instructions go during P1's churn: no module, the
 # module at defaults, one listener (--reps rounds, default 3).
 #
@@ -86,7 +87,7 @@ IFS=, read -r -a wanted <<<"${only:-overhead,exhaustion,precision,memory,overhea
 for p in "${wanted[@]}"; do
 	case $p in
 	overhead|exhaustion|precision|memory) time_parts+=${time_parts:+,}$p ;;
-	overhead_icount|scale_tw|scale_netns|scale_perf|p1_perf) icount_parts+=${icount_parts:+,}$p ;;
+	overhead_icount|scale_tw|scale_netns|scale_perf|scale_perf_ns|p1_perf) icount_parts+=${icount_parts:+,}$p ;;
 	*) echo "bench: unknown part '$p'" >&2; exit 2 ;;
 	esac
 done
