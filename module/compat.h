@@ -80,15 +80,17 @@ static inline unsigned long *twctl_first_arm_timeo(struct pt_regs *regs)
 /*
  * The hooked functions' arguments. With CONFIG_DYNAMIC_FTRACE_WITH_ARGS
  * (every Debian x86_64 kernel from 6.1 on), ftrace's plain caller saves the
- * argument registers, the stack pointer and the return address into the
- * ftrace_regs it hands the callback, and restores them from there when it
- * returns: a hook may rewrite an argument, or the address to resume at, as
- * livepatch does, without FTRACE_OPS_FL_SAVE_REGS and its save of the whole
- * pt_regs. On x86_64 ftrace_regs wraps a struct pt_regs of which only those
- * fields are filled; since 6.13 (Debian's 6.12 carries the change: Kbuild
- * looks for linux/ftrace_regs.h) only arch_ftrace_regs() reaches it. The
- * hooks read nothing else (hooks.c), and the self-test proves at load that
- * a rewritten length takes effect. Without it, ftrace has to save all.
+ * argument registers, the stack pointer and the address to resume at into
+ * the ftrace_regs it hands the callback; when the callback returns, it
+ * reloads the argument registers from there and resumes at the address
+ * found there. So a hook may rewrite an argument, or redirect the call as
+ * livepatch does, without FTRACE_OPS_FL_SAVE_REGS and its save of the
+ * whole pt_regs. On x86_64 ftrace_regs wraps a struct pt_regs of which
+ * only those fields are filled; since 6.13 (Debian's 6.12 carries the
+ * change: Kbuild looks for linux/ftrace_regs.h) only arch_ftrace_regs()
+ * reaches it. The hooks read nothing else (hooks.c), and the self-test
+ * proves at load that a rewritten length takes effect. Without
+ * CONFIG_DYNAMIC_FTRACE_WITH_ARGS, ftrace has to save all.
  */
 #ifdef CONFIG_DYNAMIC_FTRACE_WITH_ARGS
 #define TWCTL_FTRACE_FL_REGS	0

@@ -949,6 +949,8 @@ static atomic_long_t twctl_hooks_skipped = ATOMIC_LONG_INIT(0);
  * The function of both ops. ftrace calls it directly (no
  * FTRACE_OPS_FL_RECURSION, as for livepatch): the recursion lock here, per
  * context, also keeps preemption off for the hook (see twctl_pn_snap()).
+ * The hooks read and write only the argument registers and the address to
+ * resume at, all that ftrace_regs holds (compat.h).
  */
 static void notrace twctl_hooks_thunk(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
