@@ -822,6 +822,8 @@ def half(xs):
 
 
 scale_plot = {"tw": [], "ns": []}   # (kernel, cfg, [(x, added, absolute)])
+# the direct counts (scale_perf, scale_perf_ns): (kernel, cfg, [(x, median, min, max)])
+scale_direct = {"tw": [], "ns": []}
 if any(d.get("scale_tw") or d.get("scale_netns") for d in docs):
     w("## Scale in TIME_WAIT sockets and in namespaces (issue #20 goals 2, 3)\n")
     w("Measured like P1 in instructions, in a VM with QEMU `-icount shift=0` "
@@ -1006,6 +1008,11 @@ for d in docs:
               f"{statistics.median(mach):.0f} | {statistics.median(tot):.0f} "
               f"({min(tot):.0f}..{max(tot):.0f}) | {ns_} |")
     w("")
+    for cfg in ("defaults", "records"):
+        pts_ = [(lvl, statistics.median(t), min(t), max(t))
+                for (lvl, c_), t in sorted(sums.items()) if c_ == cfg]
+        if pts_:
+            scale_direct["tw"].append((d["kernel"], cfg, pts_))
     lo, hi = min(sp["levels"]), max(sp["levels"])
 
     def lookups(lvl, cfg):
@@ -1173,6 +1180,9 @@ for d in docs:
           f"({min(tot):.0f}..{max(tot):.0f}) | {sum(r['twctl_samples'] for r in rs)} | "
           f"{sum(r['errors_total'] for r in rs)} |")
     w("")
+    scale_direct["ns"].append((d["kernel"], "defaults",
+                               [(lvl, statistics.median(t), min(t), max(t))
+                                for lvl, t in sorted(sums.items())]))
     lo, hi = min(sums, default=None), max(sums, default=None)
     if lo is not None and hi != lo:
         x0, x1 = sums[lo], sums[hi]
@@ -1185,7 +1195,22 @@ for d in docs:
 if scale_plot["tw"] or scale_plot["ns"]:
     spng = os.path.abspath(a.scale_png)
     with tempfile.TemporaryDirectory() as tmp:
+        def direct(kind):
+            """The top row where counted directly: twctl's own instructions."""
+            plots = []
+            for i, (k, cfg, pts) in enumerate(scale_direct[kind]):
+                fn = os.path.join(tmp, f"d{kind}{i}.dat")
+                with open(fn, "w") as f:
+                    for x, m_, lo_, hi_ in pts:
+                        f.write(f"{x} {m_} {lo_} {hi_}\n")
+                lab = ({"defaults": "records off", "records": "records on"}[cfg]
+                       if kind == "tw" else "a policy per netns")
+                plots.append(f"'{fn}' using 1:2:3:4 with yerrorlines title '{k}: {lab}'")
+            return ", \\\n  ".join(plots) if plots else None
+
         def series(kind, absolute):
+            if not absolute and scale_direct[kind]:
+                return direct(kind)
             plots = []
             for i, (k, cfg, pts) in enumerate(scale_plot[kind]):
                 if not pts or (cfg == "none" and not absolute):
@@ -1206,31 +1231,41 @@ if scale_plot["tw"] or scale_plot["ns"]:
                 plots.append(f"'{fn}' using 1:2 with linespoints title '{k}: {lab}'" if absolute else
                              f"'{fn}' using 1:2:3:4 with yerrorlines title '{k}: {lab}'")
             return ", \\\n  ".join(plots) if plots else None
-        script = ("set terminal pngcairo noenhanced size 1200,900 font ',10'\n"
+        script = ("set terminal pngcairo noenhanced size 1300,1100 font ',10'\n"
                   f"set output '{spng}'\nset multiplot layout 2,2\nset grid\n"
                   "set key outside below\n")
         for absolute in (False, True):
-            yl = ("instructions per connection (connect + close)" if absolute else
-                  "instructions/conn added by twctl")
             for kind in ("tw", "ns"):
+                yl = ("instructions per connection (connect + close)" if absolute else
+                      "instructions/conn in twctl and its hooks (perf)" if scale_direct[kind] else
+                      "instructions/conn added by twctl")
+                top = ("In twctl and its hooks, by perf (bars: min..max)"
+                       if scale_direct[kind] else
+                       "Added cost (median; bars: min..max of rounds)")
+                yr = "[0:*]" if scale_direct[kind] and not absolute else "[*:*]"
                 p = series(kind, absolute)
                 if kind == "tw":
                     script += ("unset logscale x\nset xlabel 'TIME_WAIT sockets alive (thousands)'\n"
                                f"set ylabel '{yl}'\n"
-                               + "set yrange [*:*]\n"
-                               + f"set title '{'Cost' if absolute else 'Added cost (median; bars: min..max of rounds)'} against TIME_WAIT sockets alive (-icount)'\n")
+                               + f"set yrange {yr}\n"
+                               + f"set title '{'Cost' if absolute else top} against TIME_WAIT sockets (-icount)'\n")
                     if p:
                         p = p.replace("using 1:2", "using ($1/1000):2")
                 else:
                     script += ("set logscale x\nset xlabel 'namespaces holding a policy'\n"
                                f"set ylabel '{yl}'\n"
-                               + "set yrange [*:*]\n"
-                               + f"set title '{'Cost' if absolute else 'Added cost (median; bars: min..max of rounds)'} against namespaces (-icount)'\n")
+                               + f"set yrange {yr}\n"
+                               + f"set title '{'Cost' if absolute else top} against namespaces (-icount)'\n")
                 script += (f"plot {p}\n" if p else "set label 1 'not measured' at graph 0.4,0.5\nplot [0:1] NaN notitle\nunset label 1\n")
         script += "unset multiplot\n"
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
-    w(f"![twctl's added and total instructions per connection against TIME_WAIT sockets "
-      f"alive and against namespaces](./{os.path.basename(a.scale_png)})\n")
+    w(f"![twctl's own (counted by perf where measured, else added) and total instructions "
+      f"per connection against TIME_WAIT sockets alive and against namespaces]"
+      f"(./{os.path.basename(a.scale_png)})\n")
+    w("The plot's top row: twctl's own instructions per connection, counted by perf "
+      "(`scale_perf`, `scale_perf_ns`) where a kernel has that count, at the lowest and "
+      "highest level; its bottom row: the whole connection's instructions "
+      "(`scale_tw`, `scale_netns`), with and without the module.\n")
 
 summary = ["## Summary: the goals\n"] + [f"- {v}" for v in verdicts] + [""]
 notes_file = os.path.join(os.path.dirname(os.path.abspath(__file__)), "NOTES.md")
