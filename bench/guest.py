@@ -727,17 +727,21 @@ def precision():
     with open(f"{tr}/trace", "w") as f:
         f.write("")
     spaces, socks = [], []
+    inum = {}           # netns name -> its inode number, as the tracepoint gives it
     for msl in msls:
         ns = fresh_ns("p")
         nswrite(ns, "msl_ms", msl)
         spaces.append((msl, ns))
+        with ns:
+            inum[ns.name] = os.stat("/proc/thread-self/ns/net").st_ino
 
     def make(msl, ns):
         with ns:
             caddr, saddr, t0 = twtest.active_close()
         t1 = time.monotonic()   # the TIME_WAIT was armed in [t0, t1]
         s = {"msl": msl, "ns": ns, "key": (hexep(*caddr), hexep(*saddr)),
-             "cport": caddr[1], "t0": t0, "t1": t1, "last_seen": t1, "gone": None}
+             "ev": (inum[ns.name], caddr[1], saddr[1]),
+             "t0": t0, "t1": t1, "last_seen": t1, "gone": None}
         socks.append(s)
         return s
 
@@ -785,10 +789,11 @@ def precision():
     with open(f"{tr}/events/twctl/tw_expire/enable", "w") as f:
         f.write("0")
     trace = open(f"{tr}/trace").read()
-    # module view: tw_expire events (sport, ms) and the histograms
+    # module view: tw_expire events by (netns, sport, dport): the cases'
+    # namespaces may hand out the same client port; and the histograms
     mod = {}
-    for m in re.finditer(r"tw_expire: netns=\d+ family=2 sport=(\d+) dport=(\d+) kind=(\d+) ms=(\d+)", trace):
-        mod[int(m.group(1))] = (int(m.group(3)), int(m.group(4)))
+    for m in re.finditer(r"tw_expire: netns=(\d+) family=2 sport=(\d+) dport=(\d+) kind=(\d+) ms=(\d+)", trace):
+        mod[(int(m.group(1)), int(m.group(2)), int(m.group(3)))] = (int(m.group(4)), int(m.group(5)))
     results = []
     for msl, ns in spaces:
         with ns:
@@ -799,7 +804,7 @@ def precision():
         jiffy = twtest.JIFFY
         obs_lo = [s["last_seen"] - s["t1"] for s in rows if s["gone"]]
         obs_hi = [s["gone"] - s["t0"] for s in rows if s["gone"]]
-        mod_ms = [mod[s["cport"]][1] for s in rows if s["cport"] in mod]
+        mod_ms = [mod[s["ev"]][1] for s in rows if s["ev"] in mod]
         results.append({
             "msl_ms": msl, "configured_s": conf, "sockets": len(rows),
             "observed_gone": len(obs_hi),
