@@ -1331,6 +1331,31 @@ def perf_churn(ns, n, period, data):
     return json.loads(p.stdout)
 
 
+def perf_measured(ns, policy, n, period, data, census=None):
+    """One measured run of scale_perf or scale_perf_ns: `policy` written in
+    the fresh netns ns, census() read (if given) just before twbench's churn
+    runs under perf, then ns deleted. Returns the run's fields: twbench's
+    errors, the perf shares, twctl's and its hook machinery's instructions
+    per connection, and with census, "census"."""
+    seen = None
+    try:
+        for k, v in (policy or {}).items():
+            nswrite(ns, k, v)
+        seen = census() if census else None
+        r = perf_churn(ns, n, period, data)
+    finally:
+        ns.delete()
+        time.sleep(SETTLE_S)
+    sh_ = perf_share(data, period)
+    os.unlink(data)
+    run = {"errors_total": r["errors_total"], **sh_,
+           "twctl_ins_per_conn": sh_["twctl_samples"] * period / n,
+           "machinery_ins_per_conn": sh_["machinery_samples"] * period / n}
+    if census:
+        run["census"] = seen
+    return run
+
+
 def scale_perf():
     """A diagnosis of scale_tw: twctl's own instructions, counted directly by
     sampling the -icount guest's cpu-clock (1 sample per PERF_PERIOD
@@ -1357,28 +1382,16 @@ def scale_perf():
             have = lvl
         for rep in range(reps):
             for cfg, pol in (("defaults", None), ("records", {"rto_floor": 1})):
-                data = f"/tmp/perf-{lvl}-{cfg}-{rep}.data"
-                ns = fresh_ns("q")
-                try:
-                    if pol:
-                        for k, v in pol.items():
-                            nswrite(ns, k, v)
-                    r = perf_churn(ns, n, period, data)
-                finally:
-                    ns.delete()
-                    time.sleep(SETTLE_S)
-                sh_ = perf_share(data, period)
-                os.unlink(data)
-                run = {"level": lvl, "cfg": cfg, "rep": rep, "errors_total": r["errors_total"],
-                       **sh_, "tw_alive": sum(sockstat_tw(f) for f in fills),
+                run = {"level": lvl, "cfg": cfg, "rep": rep,
+                       **perf_measured(fresh_ns("q"), pol, n, period,
+                                       f"/tmp/perf-{lvl}-{cfg}-{rep}.data"),
+                       "tw_alive": sum(sockstat_tw(f) for f in fills),
                        "tw_records": gauge("tw_records")}
-                run["twctl_ins_per_conn"] = run["twctl_samples"] * period / n
-                run["machinery_ins_per_conn"] = run["machinery_samples"] * period / n
                 out["runs"].append(run)
                 log(f"scale_perf {lvl} {cfg} rep {rep}: {run['samples']} samples, twctl "
                     f"{run['twctl_samples']} = {run['twctl_ins_per_conn']:.0f} ins/conn, machinery "
                     f"{run['machinery_samples']} = {run['machinery_ins_per_conn']:.0f}, "
-                    f"alive {run['tw_alive']}, records {run['tw_records']}, rc {sh_['report_rc']}")
+                    f"alive {run['tw_alive']}, records {run['tw_records']}, rc {run['report_rc']}")
     unload()
     for f in fills:
         f.delete()
@@ -1420,27 +1433,16 @@ def scale_perf_ns():
                     if err:
                         raise OSError(err, f"{k}={v}")
         for rep in range(reps):
-            data = f"/tmp/perf-ns-{lvl}-{rep}.data"
-            ns = fresh_ns("q")
-            try:
-                for k, v in NS_POLICY.items():
-                    nswrite(ns, k, v)
-                count = gauge("netns_count")
-                r = perf_churn(ns, n, period, data)
-            finally:
-                ns.delete()
-                time.sleep(SETTLE_S)
-            sh_ = perf_share(data, period)
-            os.unlink(data)
             run = {"level": lvl, "cfg": "defaults", "rep": rep,
-                   "errors_total": r["errors_total"], "netns_count": count, **sh_}
-            run["twctl_ins_per_conn"] = run["twctl_samples"] * period / n
-            run["machinery_ins_per_conn"] = run["machinery_samples"] * period / n
+                   **perf_measured(fresh_ns("q"), NS_POLICY, n, period,
+                                   f"/tmp/perf-ns-{lvl}-{rep}.data",
+                                   lambda: gauge("netns_count"))}
+            run["netns_count"] = count = run.pop("census")
             out["runs"].append(run)
             log(f"scale_perf_ns {lvl} rep {rep}: {run['samples']} samples, twctl "
                 f"{run['twctl_samples']} = {run['twctl_ins_per_conn']:.0f} ins/conn, machinery "
                 f"{run['machinery_samples']} = {run['machinery_ins_per_conn']:.0f}, "
-                f"netns_count {count}, rc {sh_['report_rc']}")
+                f"netns_count {count}, rc {run['report_rc']}")
     unload()
     for x in nets:
         x.close()

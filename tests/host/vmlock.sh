@@ -37,8 +37,7 @@ lockit() {
 
 # wait_for CMD...: until CMD succeeds, at most 20 s.
 wait_for() {
-	local i
-	for i in $(seq 400); do
+	for _ in $(seq 400); do
 		"$@" && return 0
 		sleep 0.05
 	done
