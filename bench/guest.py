@@ -443,9 +443,13 @@ def pair_run(tag, policy, dur, rate=0.0, server_ports=1, trace=False,
         from_ms = max(int(policy.get("reuse_delay_ms", 100)) - 10, 0)
         if trace:
             trace_on(from_ms)
+        mark = busy_mark()
         r = twbench(*a)
+        # the guest's busy time over the run: under -icount, instructions
+        extra["busy_ns"] = busy_since(mark)
         if trace:
             extra["trace"] = reuse_ages(*trace_off(), from_ms)
+        extra["tcpext"] = tcpext(p.cl, ("TCPTimeWaitOverflow", "TW", "TWRecycled"))
         if loaded():
             st = stats_of(p.cl)
             extra["module_stats"] = {k: st.get(k, 0) for k in (
@@ -456,6 +460,16 @@ def pair_run(tag, policy, dur, rate=0.0, server_ports=1, trace=False,
         unload()
     r.update(extra)
     return r
+
+
+def tcpext(ns, keys):
+    """Counters of a netns' /proc/net/netstat TcpExt line (TCPTimeWaitOverflow:
+    closes that found tcp_max_tw_buckets full and left no TIME_WAIT)."""
+    with ns:
+        lines = [ln.split() for ln in open("/proc/self/net/netstat")
+                 if ln.startswith("TcpExt:")]
+    d = dict(zip(lines[0][1:], map(int, lines[1][1:])))
+    return {k: d.get(k) for k in keys}
 
 
 TRACE_EVENTS = ("tw_arm", "tw_reuse_decision")
@@ -697,6 +711,66 @@ def goal_pairs(cases, n=3, dur=10):
             f"{got['limit']['rate']:.0f}/s: {got['ratio']:.2f}x")
         pairs.append(got)
     return pairs
+
+
+# Issue #20 goal 1 in instructions (an -icount boot: bench/run.sh). On real
+# time the goal case and the limit run minutes apart, each moved by 10-30 %
+# with the host's load, more than the 5 % the goal allows. Under -icount the
+# guest's clock counts instructions: a rate is connections per 10^9 guest
+# instructions, and the ratio compares the two cases' cost per connection,
+# whatever else loads the host. The churn runs at ~10 000 connections per
+# guest second there, about four times real time's rate, so a port stays
+# young (under the 100 ms delay) over four times as many connections: 5000
+# client ports give the goal case the share of young ports it has with 1000
+# on real time.
+CPORTS_ICOUNT = (40000, 44999)
+
+
+def exhaustion_icount():
+    dur = 0.5 if SMOKE else 2
+    n = 1 if SMOKE else (args.reps or 4)
+    always = {"tw_reuse": 0, "reuse": "always", "reuse_delay_ms": 100}
+    cases = {"limit": ({"tw_reuse": 0}, 1000, CPORTS),
+             "twctl_always": (always, 1, CPORTS_ICOUNT)}
+    keep = ("rate", "connections", "errors_total", "busy_ns", "tcpext",
+            "module_stats")
+    # warm-up (binaries over 9p, slab caches), not counted
+    for key in cases:
+        pair_run(f"w{key[0]}", cases[key][0], 0.5, server_ports=cases[key][1],
+                 cports=cases[key][2])
+    pairs = []
+    for j in range(n):
+        order = ("limit", "twctl_always") if j % 2 == 0 else ("twctl_always", "limit")
+        got = {}
+        for key in order:
+            pol, sports, cports = cases[key]
+            r = pair_run(f"i{j}{key[0]}", pol, dur, server_ports=sports, cports=cports)
+            g = {k: r.get(k) for k in keep}
+            g["EADDRNOTAVAIL"] = r["errors"].get("EADDRNOTAVAIL", 0)
+            if r.get("busy_ns") is not None and r["connections"]:
+                g["busy_ns_per_conn"] = r["busy_ns"] / r["connections"]
+            got[key] = g
+        lim, goal = got["limit"], got["twctl_always"]
+        got["ratio"] = goal["rate"] / max(lim["rate"], 1e-9)
+        if "busy_ns_per_conn" in lim and "busy_ns_per_conn" in goal:
+            got["busy_ratio"] = lim["busy_ns_per_conn"] / goal["busy_ns_per_conn"]
+        ms = goal.get("module_stats") or {}
+        log(f"exhaustion_icount pair {j}: twctl_always {goal['rate']:.0f}/s "
+            f"({goal['EADDRNOTAVAIL']} EADDRNOTAVAIL, refusals "
+            f"{ms.get('reuse_refused_policy')}, granted {ms.get('reuse_granted')}), "
+            f"limit {lim['rate']:.0f}/s (TW overflow "
+            f"{(lim.get('tcpext') or {}).get('TCPTimeWaitOverflow')}): "
+            f"{got['ratio']:.3f}x, busy {got.get('busy_ratio', 0):.3f}x")
+        pairs.append(got)
+    return {"duration_s": dur, "reuse_delay_ms": always["reuse_delay_ms"],
+            "client_port_range": list(CPORTS_ICOUNT),
+            "limit_client_port_range": list(CPORTS), "limit_server_ports": 1000,
+            "pairs": pairs,
+            "ratio_median": med([p["ratio"] for p in pairs]),
+            "ratio_min": min(p["ratio"] for p in pairs),
+            "busy_ratio_median": med([p["busy_ratio"] for p in pairs
+                                      if "busy_ratio" in p]),
+            "eaddrnotavail": sum(p["twctl_always"]["EADDRNOTAVAIL"] for p in pairs)}
 
 
 # --- P4: precision -------------------------------------------------------------
@@ -1517,6 +1591,7 @@ for part in args.only.split(","):
     doc[part] = {"main": overhead, "overhead": overhead,
                  "overhead_icount": lambda: overhead(icount=True),
                  "exhaustion": exhaustion,
+                 "exhaustion_icount": exhaustion_icount,
                  "precision": precision, "memory": memory,
                  "scale_tw": scale_tw, "scale_netns": scale_netns,
                  "scale_perf": scale_perf, "scale_perf_ns": scale_perf_ns,

@@ -87,7 +87,7 @@ IFS=, read -r -a wanted <<<"${only:-overhead,exhaustion,precision,memory,overhea
 for p in "${wanted[@]}"; do
 	case $p in
 	overhead|exhaustion|precision|memory) time_parts+=${time_parts:+,}$p ;;
-	overhead_icount|scale_tw|scale_netns|scale_perf|scale_perf_ns|p1_perf) icount_parts+=${icount_parts:+,}$p ;;
+	overhead_icount|exhaustion_icount|scale_tw|scale_netns|scale_perf|scale_perf_ns|p1_perf) icount_parts+=${icount_parts:+,}$p ;;
 	*) echo "bench: unknown part '$p'" >&2; exit 2 ;;
 	esac
 done
