@@ -97,6 +97,7 @@ w("```sh\nmake bench                              # Debian 6.1 and 6.12, two VM 
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only overhead_icount --reps 6 --conns 12000 --no-harness-check   # issue #20 goal 4 as measured on 2026-12-03 (about 6 min per kernel)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion --no-harness-check   # P3, every case, with goal 1's adjacent pairs (about 8 min per kernel; a quiet host)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion --p3-cases twctl_always,limit --no-harness-check   # issue #20 goal 1 alone, as on 2026-12-03: the goal case, the limit, the pairs (about 4 min per kernel; a quiet host)\n"
+  "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion_icount --no-harness-check   # issue #20 goal 1 counted in instructions: 4 adjacent pairs of 5 s (about 3.5 min per kernel; any host)\n"
   "bench/run.sh --kernels \"612 trixie rt\" --only p1_perf --reps 2 --conns 3000 --no-harness-check   # where P1's instructions go, by perf in the -icount guest (a diagnosis, about 2 min per kernel)\n"
   "bench/run.sh --smoke                    # the ~2 min harness check (results in build/bench/smoke)\n"
   "bench/run.sh --icount --kernels \"61 612\" --reps 8 --conns 3000   # P1 as instructions, the earlier rounds' size (about 2 min per kernel)\n"
@@ -618,6 +619,61 @@ for d in docs:
                                                       ("stock_reuse1", "stock tcp_tw_reuse=1", 0),
                                                       ("stock_reuse0", "stock tcp_tw_reuse=0", 1))
                                 for c in cases if c["key"] == key)))
+
+icx = [d for d in docs if d.get("exhaustion_icount")]
+if icx:
+    w("### Goal 1 counted in instructions (`exhaustion_icount`)\n")
+    w("The goal case (twctl reuse always, delay 100 ms) and the limit (200 client "
+      "ports over 1000 server ports) in the VM whose clock counts instructions "
+      "(QEMU `-icount shift=0`: a guest second is 10^9 instructions), in adjacent "
+      "pairs of unpaced runs, order alternating. A rate there is connections per "
+      "10^9 guest instructions, so the ratio compares the two cases' cost per "
+      "connection, whatever else loads the host: on real time one run of each "
+      "moves by 10-30 % with the host's load. The churn runs at about 9000-11 000 "
+      "connections per guest second there, four times real time's rate, so the "
+      "goal case has 5000 client ports: the share of its ports that are young "
+      "(closed under 100 ms ago) is then about that of 1000 ports on real time. "
+      "Every P3 client netns has `tcp_max_tw_buckets` 262144 (since 2026-12-03: "
+      "a new netns' own cap, half the established hash, is 8192 in this guest, and "
+      "the limit's closes overflowed it; *TIME_WAIT overflow* counts such closes, "
+      "TcpExt's TCPTimeWaitOverflow). *Busy ratio*: the same ratio from the "
+      "guest's non-idle instructions per connection. *Refusals*: the module's "
+      "`reuse_refused_policy` per connection, young TIME_WAITs the kernel's port "
+      "search walked over.\n")
+    w("| kernel | module | runs | goal case, conn/s | limit, conn/s | ratio, median (min..max) "
+      "| busy ratio | refusals per connection | EADDRNOTAVAIL | TIME_WAIT overflow in the limit |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
+    for d in icx:
+        e = d["exhaustion_icount"]
+        gp = e["pairs"]
+        commit = d.get("commit", "?")
+        for x in d.get("remeasured", []):
+            if x["part"] == "exhaustion_icount":
+                commit = x["commit"]
+        gr = [g["ratio"] for g in gp]
+        br = [g["busy_ratio"] for g in gp if "busy_ratio" in g]
+        goal = [g["twctl_always"] for g in gp]
+        lim = [g["limit"] for g in gp]
+        refs = [(g.get("module_stats") or {}).get("reuse_refused_policy", 0)
+                / max(g["connections"], 1) for g in goal]
+        ovf = sum((g.get("tcpext") or {}).get("TCPTimeWaitOverflow") or 0 for g in lim)
+        err = sum(g["EADDRNOTAVAIL"] for g in goal)
+        w(f"| {d['kernel']} | `{commit}` | {len(gp)} x {e['duration_s']:g} s | "
+          f"{statistics.median([g['rate'] for g in goal]):.0f} | "
+          f"{statistics.median([g['rate'] for g in lim]):.0f} | "
+          f"{statistics.median(gr):.3f}x ({min(gr):.3f}..{max(gr):.3f}) | "
+          f"{statistics.median(br):.3f}x | {statistics.median(refs):.2f} | {err} | {ovf} |"
+          if br else f"| {d['kernel']} | `{commit}` | {len(gp)} | - | - | "
+          f"{statistics.median(gr):.3f}x | - | - | {err} | {ovf} |")
+        met = min(gr) >= 0.95 and err == 0
+        verdicts.append(f"P3 on {d['kernel']} counted in instructions (module from commit "
+                        f"`{commit}`): twctl reuse always + 100 ms, "
+                        f"{e['client_port_range'][1] - e['client_port_range'][0] + 1} "
+                        f"client ports, {statistics.median(gr):.3f}x the limit "
+                        f"({min(gr):.3f}..{max(gr):.3f}x over {len(gp)} pairs), {err} "
+                        f"EADDRNOTAVAIL: goal 0.95x "
+                        + ("**met** in every pair" if met else "**missed**"))
+    w("")
 
 if series_files:
     png = os.path.abspath(a.png)
