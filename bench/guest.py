@@ -260,6 +260,16 @@ def quiesce(window_s=0.1, timeout=20.0):
     return None
 
 
+def proc_stat_counts():
+    """/proc/stat's context switches, interrupts and softirqs since boot."""
+    d = {}
+    for line in open("/proc/stat"):
+        f = line.split()
+        if f and f[0] in ("ctxt", "intr", "softirq"):
+            d[f[0]] = int(f[1])
+    return d
+
+
 def churn_run(cfg, n):
     """One churn run of n connections in a fresh netns under config cfg."""
     # tracepoint_only (a diagnosis): the build with the tracepoint probe
@@ -280,12 +290,16 @@ def churn_run(cfg, n):
             extra["bpftrace_attach_s"] = round(bpf.attach_s, 1)
             extra["bpftrace_ready_seen"] = bpf.ready_seen
         extra["quiesce_s"] = quiesce()
+        c0 = proc_stat_counts()
         s0 = sched_busy_ns()
         i0, w0 = idle_ns(), time.monotonic_ns()
         r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
                     "--client-netns", ns.name)
         w1, i1 = time.monotonic_ns(), idle_ns()
         s1 = sched_busy_ns()
+        # context switches, interrupts, softirqs over the run: where the
+        # kernel's own run-to-run spread may come from
+        extra["proc_stat"] = {k: v - c0[k] for k, v in proc_stat_counts().items()}
         if lis:
             # read right after the window: had the monitor kept up inside it?
             extra["monitor_in_window"] = lis.tally()
