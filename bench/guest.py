@@ -270,8 +270,9 @@ def proc_stat_counts():
     return d
 
 
-def churn_run(cfg, n):
-    """One churn run of n connections in a fresh netns under config cfg."""
+def churn_run(cfg, n, fifo=False):
+    """One churn run of n connections in a fresh netns under config cfg.
+    fifo: twbench's server thread runs SCHED_FIFO (--server-fifo)."""
     # tracepoint_only (a diagnosis): the build with the tracepoint probe
     # alone, no function hook
     if cfg == "none" or (loaded() and (cfg == "tracepoint_only") != LOADED_TPONLY[0]):
@@ -294,7 +295,7 @@ def churn_run(cfg, n):
         s0 = sched_busy_ns()
         i0, w0 = idle_ns(), time.monotonic_ns()
         r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
-                    "--client-netns", ns.name)
+                    "--client-netns", ns.name, *(["--server-fifo"] if fifo else []))
         w1, i1 = time.monotonic_ns(), idle_ns()
         s1 = sched_busy_ns()
         # context switches, interrupts, softirqs over the run: where the
@@ -356,16 +357,24 @@ def overhead(icount=False):
         cfgs.append("tracepoint_only")
     runs = []
     bpf_error = None
+    # In instructions, twbench's server thread runs SCHED_FIFO (since
+    # 2026-12-03): it then takes each connection as it arrives, 4 context
+    # switches per connection on every kernel. With the fair class, 6.1 (CFS)
+    # switched 4.05 times per connection in every run, but 6.12 and 7.x
+    # (EEVDF) batched differently from run to run (1.9-2.2 switches per
+    # connection), each switch ~4000-5600 instructions: 6.12's no-module runs
+    # then spread by 1 % and P1's rounds by 2 points, whatever twctl costs.
+    fifo = icount
     # warm-up (page cache of the binaries over 9p, slab caches)
     for cfg in ("none", "defaults"):
-        churn_run(cfg, n // 4)
+        churn_run(cfg, n // 4, fifo)
     for rep in range(reps):
         order = cfgs + (["bpftrace"] if have_bpf and rep < bpf_reps else [])
         # A B C A B C ..., rotating the start so no config always comes first
         order = order[rep % len(order):] + order[:rep % len(order)]
         for cfg in order:
             try:
-                r = churn_run(cfg, n)
+                r = churn_run(cfg, n, fifo)
             except Exception as e:     # noqa: BLE001 - bpftrace may not run here
                 if cfg != "bpftrace":
                     raise
@@ -413,7 +422,7 @@ def overhead(icount=False):
     trans = [r["module_transitions"] / r["connections"] for r in runs
              if r["cfg"] == "defaults" and r["connections"]]
     return {"connections_per_run": n, "reps": reps, "bpftrace": have_bpf,
-            "clock": "instructions" if icount else "time",
+            "clock": "instructions" if icount else "time", "server_fifo": fifo,
             "bpftrace_error": bpf_error, "kprobes_list": kp_list,
             "runs": runs, "summary": summary,
             "set_state_per_conn": med(hits),

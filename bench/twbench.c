@@ -60,6 +60,7 @@ struct opts {
 	double rate;			/* total connections/s, 0 = unpaced */
 	double interval;		/* time series step, s */
 	int stop_on_error;
+	int server_fifo;		/* server thread SCHED_FIFO 1 */
 	int json;
 	int family;
 };
@@ -146,6 +147,10 @@ static void usage(FILE *f)
 "  -i, --interval SEC      time series step (default 1)\n"
 "      --server-netns NS   built-in server in netns NS (/run/netns/NS or a path)\n"
 "      --client-netns NS   clients in netns NS\n"
+"      --server-fifo       the built-in server's thread runs SCHED_FIFO 1, so\n"
+"                          it takes each connection as it arrives and the\n"
+"                          scheduler's batching cannot change from run to\n"
+"                          run (needs CAP_SYS_NICE)\n"
 "  -S, --stop-on-error     a client loop ends at its first error\n"
 "  -6                      IPv6 (default IPv4)\n"
 "  -j, --json              one JSON object on stdout\n"
@@ -427,6 +432,13 @@ static void start_server(pthread_t *th)
 	}
 	if (pthread_create(th, NULL, server_main, NULL))
 		die("pthread_create failed");
+	if (o.server_fifo) {
+		struct sched_param sp = { .sched_priority = 1 };
+		int e = pthread_setschedparam(*th, SCHED_FIFO, &sp);
+
+		if (e)
+			die("--server-fifo: %s", strerror(e));
+	}
 }
 
 /* --- the clients ----------------------------------------------------------- */
@@ -570,7 +582,7 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SNS = 256, OPT_CNS };
+	enum { OPT_SNS = 256, OPT_CNS, OPT_FIFO };
 	static const struct option lo[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -586,6 +598,7 @@ int main(int argc, char **argv)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "server-netns", required_argument, NULL, OPT_SNS },
 		{ "client-netns", required_argument, NULL, OPT_CNS },
+		{ "server-fifo", no_argument, NULL, OPT_FIFO },
 		{ "stop-on-error", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -632,6 +645,7 @@ int main(int argc, char **argv)
 		case 'i': o.interval = parse_double(optarg, 0.01, "interval"); break;
 		case OPT_SNS: o.server_netns = optarg; break;
 		case OPT_CNS: o.client_netns = optarg; break;
+		case OPT_FIFO: o.server_fifo = 1; break;
 		case 'S': o.stop_on_error = 1; break;
 		case 'j': o.json = 1; break;
 		case '6': o.family = AF_INET6; break;
@@ -647,7 +661,8 @@ int main(int argc, char **argv)
 		die("--count and --duration exclude each other");
 	if (o.count && o.count < o.conc)
 		o.conc = o.count;
-	if (o.connect_to && (o.server_netns || o.listen_addr || o.nports > 1))
+	if (o.connect_to && (o.server_netns || o.listen_addr || o.nports > 1 ||
+			     o.server_fifo))
 		die("--connect excludes the built-in server's options");
 	if (!o.listen_addr)
 		o.listen_addr = o.family == AF_INET ? "127.0.0.1" : "::1";
@@ -794,10 +809,12 @@ int main(int argc, char **argv)
 			printf("\"config\":{\"close\":\"%s\",\"concurrency\":%d,"
 			       "\"request\":%d,\"count\":%ld,\"duration\":%g,"
 			       "\"rate\":%g,\"server_ports\":%d,\"family\":%d,"
-			       "\"port_lo\":%d,\"port_hi\":%d,\"first_server_port\":%d},",
+			       "\"port_lo\":%d,\"port_hi\":%d,\"first_server_port\":%d,"
+			       "\"server_fifo\":%s},",
 			       close_names[o.close], o.conc, o.req, o.count,
 			       o.duration, o.rate, ndst, o.family == AF_INET ? 4 : 6,
-			       o.port_lo, o.port_hi, get_port(&dst[0]));
+			       o.port_lo, o.port_hi, get_port(&dst[0]),
+			       o.server_fifo ? "true" : "false");
 			printf("\"elapsed_s\":%.6f,\"connections\":%ld,\"attempts\":%ld,"
 			       "\"rate\":%.3f,\"errors_total\":%ld,\"errors\":{",
 			       elapsed, ok, ok + err_total, rate, err_total);

@@ -156,4 +156,34 @@ t "--server-netns/--client-netns: the connections live in that netns" $? "$out $
 [ $? = 1 ]
 t "a missing netns is a setup error (exit 1)" $?
 
+# --server-fifo: while a run goes on, exactly one of its threads (the
+# server's) has policy SCHED_FIFO (field 41 of /proc/PID/task/TID/stat: 1);
+# without the flag none has. Each run lasts until its threads were read.
+fifo_threads() {	# fifo_threads [FLAG]: SCHED_FIFO threads of a running twbench
+	local pid n=0 st tid
+	inns "exec $bench -d 30 -j $1 >/dev/null" &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do
+		tid=$(pgrep -f "^$bench -d 30" | head -n 1)
+		[ -n "$tid" ] && [ "$(ls "/proc/$tid/task" 2>/dev/null | wc -l)" -ge 3 ] && break
+		sleep 0.1
+	done
+	for st in /proc/"$tid"/task/*/stat; do
+		[ "$(sed 's/.*) //' "$st" | awk '{print $39}')" = 1 ] && n=$((n + 1))
+	done
+	kill "$tid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "$n"
+}
+n=$(fifo_threads --server-fifo)
+[ "$n" = 1 ]
+t "--server-fifo: the server thread runs SCHED_FIFO ($n thread(s))" $?
+n=$(fifo_threads "")
+[ "$n" = 0 ]
+t "without --server-fifo no thread runs SCHED_FIFO ($n)" $?
+"$bench" -a 127.0.0.1:1 --server-fifo >/dev/null 2>&1
+[ $? = 1 ]
+t "--server-fifo with --connect (no built-in server) is a usage error" $?
+
 tap_done
