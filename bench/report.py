@@ -278,6 +278,15 @@ if any(d.get("overhead_icount") for d in docs):
       "as above, no bpftrace. This is a cost in instructions, not in time: an emulator "
       "models no caches or branch predictors, so it is the CPU work twctl adds, the part "
       "of the overhead twctl's code decides.\n")
+    w("Since 2026-12-03 (results that say *server SCHED_FIFO*), twbench's server thread "
+      "runs SCHED_FIFO (`twbench --server-fifo`) in these runs. With the fair class, "
+      "6.1 (CFS) switched context 4.05 times per connection in every run, but 6.12 "
+      "and 7.x (EEVDF) batched the client's connections for the server differently "
+      "from run to run (1.9-2.2 switches per connection), and a run's instructions "
+      "follow its switches: 6.12's no-module runs spread by about 1 %, its rounds "
+      "by 2 points, whatever twctl costs. A SCHED_FIFO server takes each connection "
+      "as it arrives, on every kernel. *Switches/conn* is `/proc/stat`'s `ctxt` "
+      "over the run.\n")
 
 
 def busy(r):
@@ -314,7 +323,8 @@ for d in docs:
     sm = ov["summary"]
     runs = ov["runs"]
     base = {r["rep"]: r for r in runs if r["cfg"] == "none"}
-    w(f"### {kt(d['kernel'])}: {ov['reps']} rounds of {ov['connections_per_run']} connections\n")
+    w(f"### {kt(d['kernel'])}: {ov['reps']} rounds of {ov['connections_per_run']} connections"
+      + (", server SCHED_FIFO" if ov.get("server_fifo") else "") + "\n")
     # busy(): without the guest's idle time (/proc/timer_list's
     # idle_sleeptime, gone from 7.x) it is twbench's elapsed guest time
     exact = all("busy_ns_per_conn" in r for r in runs)
@@ -328,19 +338,24 @@ for d in docs:
         w("This kernel's `/proc/timer_list` has no `idle_sleeptime` (gone from 7.x): the "
           "instructions are the time its CPU ran tasks other than idle, `/proc/schedstat`'s "
           "`rq_cpu_time` over the run (interrupts taken while idle are not in it).\n")
-    w(f"| config | runs | {'instructions' if exact else 'elapsed guest ns'}/conn median | min | max | paired overhead median | min..max |")
-    w("|---|---|---|---|---|---|---|")
+    sw = all("proc_stat" in r for r in runs)
+    w(f"| config | runs | {'instructions' if exact else 'elapsed guest ns'}/conn median | min | max | paired overhead median | min..max |"
+      + (" switches/conn min..max |" if sw else ""))
+    w("|---|---|---|---|---|---|---|" + ("---|" if sw else ""))
     for cfg in ("none", "defaults", "tracepoint_only", "listener"):
         if cfg not in sm:
             continue
         ins = [busy(r) for r in runs if r["cfg"] == cfg]
         row = f"| {cfg} | {len(ins)} | {f0(statistics.median(ins))} | {f0(min(ins))} | {f0(max(ins))} |"
+        cs = [r["proc_stat"]["ctxt"] / max(r["connections"], 1) for r in runs
+              if r["cfg"] == cfg] if sw else []
+        tail = f" {min(cs):.3f}..{max(cs):.3f} |" if cs else ""
         if cfg == "none":
-            w(row + " | |")
+            w(row + " | |" + tail)
             continue
         ovs = [busy(r) / busy(base[r["rep"]]) - 1 for r in runs
                if r["cfg"] == cfg and r["rep"] in base]
-        w(row + f" {pct(statistics.median(ovs))} | {pct(min(ovs))}..{pct(max(ovs))} |")
+        w(row + f" {pct(statistics.median(ovs))} | {pct(min(ovs))}..{pct(max(ovs))} |" + tail)
     w("")
     if "defaults" not in sm:
         continue
