@@ -275,11 +275,25 @@ def churn_run(cfg, n, fifo=False):
     fifo: twbench's server thread runs SCHED_FIFO (--server-fifo)."""
     # tracepoint_only (a diagnosis): the build with the tracepoint probe
     # alone, no function hook
+    was = (loaded(), LOADED_TPONLY[0])
     if cfg == "none" or (loaded() and (cfg == "tracepoint_only") != LOADED_TPONLY[0]):
         unload()
     if cfg != "none":
         load(args.ko_tponly if cfg == "tracepoint_only" else None)
         LOADED_TPONLY[0] = cfg == "tracepoint_only"
+    if fifo and (loaded(), LOADED_TPONLY[0]) != was:
+        # A load or unload leaves work behind (freeing the module's init or
+        # its memory after RCU, its first uses of caches): in P1 in
+        # instructions a measured run right after one cost up to 1000
+        # instructions per connection more, now and then, in any config
+        # (6.1, 2026-12-03). An unmeasured churn of a tenth of the run
+        # takes it first.
+        ns = fresh_ns("w")
+        try:
+            twbench("-n", max(n // 10, 1), "-c", 1, "--server-netns", ns.name,
+                    "--client-netns", ns.name, "--server-fifo")
+        finally:
+            ns.delete()
     ns = fresh_ns("o")
     extra = {}
     lis = bpf = None
