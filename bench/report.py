@@ -94,7 +94,7 @@ w("## Reproduce\n")
 w("```sh\nmake bench                              # Debian 6.1 and 6.12, two VM boots each (real time; -icount), then this file: about 40 min per kernel\n"
   "make bench BENCH_KERNELS=61             # one kernel\n"
   "make bench BENCH_KERNELS=\"61 612 trixie sid rt cloud\"   # the whole matrix of make check: + Debian 13 (trixie), sid's newest, Debian 12's 6.12 rt and cloud flavours\n"
-  "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only overhead_icount --reps 6 --conns 12000 --no-harness-check   # issue #20 goal 4 as measured on 2026-12-03 (about 6 min per kernel)\n"
+  "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only overhead_icount --reps 6 --conns 12000 --no-harness-check   # issue #20 goal 4 as measured on 2026-12-03: twbench's server SCHED_FIFO, an unmeasured churn after each load or unload (about 3-6 min per kernel)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion --no-harness-check   # P3, every case, with goal 1's adjacent pairs (about 8 min per kernel; a quiet host)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion --p3-cases twctl_always,limit --no-harness-check   # issue #20 goal 1 alone, as on 2026-12-03: the goal case, the limit, the pairs (about 4 min per kernel; a quiet host)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion_icount --no-harness-check   # issue #20 goal 1 counted in instructions: 4 adjacent pairs of 5 s (about 3.5 min per kernel; any host)\n"
