@@ -393,24 +393,14 @@ static const struct genl_multicast_group twctl_mcgrps[] = {
 };
 
 /*
- * Events each CPU may send per second for each namespace: a busy
- * namespace's listener cannot use up another namespace's budget.
+ * Events each CPU may send for each namespace: a burst of TWCTL_EV_BURST,
+ * then TWCTL_EV_PER_SEC a second (twctl_ev_bucket_take()). A busy
+ * namespace's listener cannot use up another namespace's budget, and a
+ * listener's share does not depend on where a second's edge falls.
  */
-#define TWCTL_EV_PER_CPU_PER_SEC	1000
-
 static bool twctl_ev_take(struct twctl_pernet *pn)
 {
-	struct twctl_ev_budget *b = this_cpu_ptr(pn->ev_budget);
-	unsigned long now = jiffies / HZ;
-
-	if (b->window != now) {
-		b->window = now;
-		b->sent = 0;
-	}
-	if (b->sent >= TWCTL_EV_PER_CPU_PER_SEC)
-		return false;
-	b->sent++;
-	return true;
+	return twctl_ev_bucket_take(this_cpu_ptr(pn->ev_budget), jiffies, HZ);
 }
 
 /* An event that will not be sent still takes its sequence number. */

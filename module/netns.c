@@ -149,7 +149,7 @@ static int __net_init twctl_net_init(struct net *net)
 
 	mutex_init(&pn->stats_mutex);
 	pn->stats = alloc_percpu(struct twctl_stats);
-	pn->ev_budget = alloc_percpu(struct twctl_ev_budget);
+	pn->ev_budget = alloc_percpu(struct twctl_ev_bucket);	/* zeroed: full */
 	twctl_params_default(&p);
 	s = pn->stats && pn->ev_budget ? twctl_snap_new(&p, NULL) : NULL;
 	if (!s) {

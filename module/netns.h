@@ -27,12 +27,6 @@ struct twctl_snap {
 	struct rcu_head rcu;
 };
 
-/* Events a CPU has sent for one namespace in the current second. */
-struct twctl_ev_budget {
-	unsigned long window;		/* jiffies / HZ of that second */
-	u32 sent;
-};
-
 /*
  * Readers and resets of a namespace's counters take its own stats_mutex,
  * never the policy mutex that namespace teardown takes: reading counters
@@ -45,7 +39,7 @@ struct twctl_pernet {
 	struct mutex stats_mutex;	/* counter reads and resets */
 	struct twctl_stats base;	/* at the last reset; under stats_mutex */
 	atomic64_t ev_seq;		/* last event sequence number sent */
-	struct twctl_ev_budget __percpu *ev_budget;
+	struct twctl_ev_bucket __percpu *ev_budget;	/* twctl_ev_take() */
 };
 
 extern unsigned int twctl_net_id;

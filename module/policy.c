@@ -337,6 +337,29 @@ unsigned long twctl_tw_lived(unsigned long expires, unsigned long now,
 }
 
 /*
+ * Takes one event from the bucket at jiffies @now, or says there is none.
+ * A second refills a whole bucket (TWCTL_EV_BURST <= TWCTL_EV_PER_SEC), so
+ * a longer gap, a jiffies wrap included, needs no arithmetic that could
+ * overflow: the products stay under TWCTL_EV_PER_SEC * hz.
+ */
+bool twctl_ev_bucket_take(struct twctl_ev_bucket *b, unsigned long now,
+			  unsigned int hz)
+{
+	unsigned long elapsed = now - b->last;
+	u32 refill;
+
+	BUILD_BUG_ON(TWCTL_EV_BURST > TWCTL_EV_PER_SEC);
+	b->last = now;
+	refill = elapsed >= hz ? TWCTL_EV_PER_SEC * hz :
+				 (u32)elapsed * TWCTL_EV_PER_SEC;
+	b->spent -= min(b->spent, refill);
+	if (b->spent + hz > TWCTL_EV_BURST * hz)
+		return false;
+	b->spent += hz;
+	return true;
+}
+
+/*
  * May a new outgoing connection take over a TIME_WAIT socket's 4-tuple?
  * Only for an explicit mode (INHERIT is the kernel's business), never from
  * FIN_WAIT2, never without timestamps, and not before reuse_delay_ms.

@@ -132,4 +132,21 @@ enum twctl_reuse_verdict {
 enum twctl_reuse_verdict twctl_reuse_decide(const struct twctl_policy *p,
 					    const struct twctl_reuse_query *q);
 
+/*
+ * The event budget of one namespace on one CPU: a token bucket that holds
+ * TWCTL_EV_BURST events and refills at TWCTL_EV_PER_SEC a second. It keeps
+ * what was spent, in 1/HZ of an event, so a zeroed bucket is full and no
+ * fraction of a refill is lost whatever HZ is.
+ */
+#define TWCTL_EV_BURST		1000
+#define TWCTL_EV_PER_SEC	1000
+
+struct twctl_ev_bucket {
+	unsigned long last;	/* jiffies of the last take */
+	u32 spent;		/* events spent and not refilled, x HZ */
+};
+
+bool twctl_ev_bucket_take(struct twctl_ev_bucket *b, unsigned long now,
+			  unsigned int hz);
+
 #endif /* _TWCTL_POLICY_H */

@@ -531,6 +531,65 @@ static void twctl_test_tw_lived(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, twctl_tw_lived(5000, 1000, 150), 0UL);
 }
 
+/* Takes from @b at @now until it says no; how many it gave. */
+static unsigned int twctl_drain(struct twctl_ev_bucket *b, unsigned long now,
+				unsigned int hz)
+{
+	unsigned int n = 0;
+
+	while (n <= 2 * TWCTL_EV_BURST && twctl_ev_bucket_take(b, now, hz))
+		n++;
+	return n;
+}
+
+static void twctl_test_ev_bucket(struct kunit *test)
+{
+	struct twctl_ev_bucket b = { 0 };
+	unsigned long t = 100000;
+
+	/* zeroed is full: a burst, then nothing in the same jiffy */
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t, 250), TWCTL_EV_BURST);
+	KUNIT_EXPECT_FALSE(test, twctl_ev_bucket_take(&b, t, 250));
+	/* a jiffy at HZ 250 refills 4, refusals spent nothing */
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 1, 250), 4U);
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 1, 250), 0U);
+	/* half a second: half the rate */
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 126, 250), 500U);
+	/* a second or more: full, never more than the burst */
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 126 + 250, 250), TWCTL_EV_BURST);
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 100000, 250), TWCTL_EV_BURST);
+}
+
+static void twctl_test_ev_bucket_hz(struct kunit *test)
+{
+	struct twctl_ev_bucket b = { 0 };
+	unsigned long t = 5000;
+	unsigned int n = 0, j;
+
+	/* HZ 300: 3 1/3 events a jiffy, no fraction lost */
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t, 300), TWCTL_EV_BURST);
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 3, 300), 10U);
+	for (j = 1; j <= 300; j++)
+		n += twctl_drain(&b, t + 3 + j, 300);
+	KUNIT_EXPECT_EQ(test, n, (unsigned int)TWCTL_EV_PER_SEC);
+	/* HZ 1000 and 100 */
+	b = (struct twctl_ev_bucket){ 0 };
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t, 1000), TWCTL_EV_BURST);
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 7, 1000), 7U);
+	b = (struct twctl_ev_bucket){ 0 };
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t, 100), TWCTL_EV_BURST);
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, t + 7, 100), 70U);
+}
+
+static void twctl_test_ev_bucket_wrap(struct kunit *test)
+{
+	struct twctl_ev_bucket b = { 0 };
+
+	/* jiffies wrap between two takes: 3 jiffies passed, not 2^64 - 3 */
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, ULONG_MAX - 1, 250), TWCTL_EV_BURST);
+	KUNIT_EXPECT_EQ(test, twctl_drain(&b, 1, 250), 12U);
+}
+
 static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_ms_to_jiffies),
 	KUNIT_CASE(twctl_test_ms_to_jiffies_saturates),
@@ -555,6 +614,9 @@ static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_close_states),
 	KUNIT_CASE(twctl_test_tw_lived),
 	KUNIT_CASE(twctl_test_params_default),
+	KUNIT_CASE(twctl_test_ev_bucket),
+	KUNIT_CASE(twctl_test_ev_bucket_hz),
+	KUNIT_CASE(twctl_test_ev_bucket_wrap),
 	{}
 };
 
