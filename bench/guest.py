@@ -378,7 +378,11 @@ def overhead(icount=False):
     # (EEVDF) batched differently from run to run (1.9-2.2 switches per
     # connection), each switch ~4000-5600 instructions: 6.12's no-module runs
     # then spread by 1 % and P1's rounds by 2 points, whatever twctl costs.
-    fifo = icount
+    # Not on PREEMPT_RT: there a SCHED_FIFO server preempts the threads
+    # that run the softirqs, 12.4 switches and 184 000 instructions per
+    # connection instead of about 4 and 127 000, a churn no fair-class
+    # server makes (measured 2026-12-03).
+    fifo = icount and not os.path.exists("/sys/kernel/realtime")
     # warm-up (page cache of the binaries over 9p, slab caches)
     for cfg in ("none", "defaults"):
         churn_run(cfg, n // 4, fifo)
