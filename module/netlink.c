@@ -7,6 +7,7 @@
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/net.h>
 #include <linux/slab.h>
@@ -552,11 +553,14 @@ static int twctl_ev_fill(struct sk_buff *skb, const struct twctl_event *ev,
  * with an event listener cannot be going away (the listening socket holds
  * one too), so maybe_get_net() fails only where nobody listens.
  *
- * The work runs a tick after the first event queued, or at once when the
- * queue is half full, and sends the events of one namespace that follow
- * each other in the queue as one datagram of as many messages as a page
- * holds: a busy host's listener is woken and reads once for a batch, not
- * for every event, and the hooks' CPU allocates and multicasts once.
+ * The work runs TWCTL_EV_BATCH_MS after the first event queued, or at once
+ * when the queue is half full, and sends the events of one namespace that
+ * follow each other in the queue as one datagram of as many messages as a
+ * page holds: a busy host's listener is woken and reads once for a batch,
+ * not for every event, and the hooks' CPU allocates and multicasts once.
+ * The budget refills at TWCTL_EV_PER_SEC, so a flood past its burst comes
+ * at a steady trickle: waiting a tick (4 events at HZ 250) woke a listener
+ * 250 times a second, waiting 20 ms wakes it 50 times with 20 each.
  *
  * The queue holds TWCTL_EVQ_LEN events, module-wide: two seconds of one
  * namespace's budget on one CPU. Every event takes its namespace's next
@@ -566,6 +570,7 @@ static int twctl_ev_fill(struct sk_buff *skb, const struct twctl_event *ev,
  * listeners see the gap.
  */
 #define TWCTL_EVQ_LEN	2048
+#define TWCTL_EV_BATCH_MS	20
 
 struct twctl_evq_item {
 	struct net *net;
@@ -610,7 +615,8 @@ void twctl_event_send(struct net *net, const struct twctl_event *ev)
 	if (now)
 		mod_delayed_work(system_wq, &twctl_evq.work, 0);
 	else
-		queue_delayed_work(system_wq, &twctl_evq.work, 1);
+		queue_delayed_work(system_wq, &twctl_evq.work,
+				   msecs_to_jiffies(TWCTL_EV_BATCH_MS));
 }
 
 /* Take the oldest queued event; false when none is left. */
