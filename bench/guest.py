@@ -260,6 +260,22 @@ def quiesce(window_s=0.1, timeout=20.0):
     return None
 
 
+def wait_tw_freed(limit=2000, timeout=60.0):
+    """Wait until the TIME_WAITs of the namespaces deleted before (the last
+    run's 12 000) are freed: a netns' cleanup runs in a worker that first
+    waits for RCU grace periods, idle, so quiesce() can return before the
+    purge starts, and the purge (about 1000 instructions per TIME_WAIT) then
+    lands in the next measured run: 1000 instructions per connection more,
+    now and then (6.1, 2026-12-03). Returns the tw_sock_TCP objects still
+    allocated and the seconds waited."""
+    t0 = time.monotonic()
+    while True:
+        left = (slab("tw_sock_TCP") or {}).get("active", 0)
+        if left <= limit or time.monotonic() - t0 > timeout:
+            return left, round(time.monotonic() - t0, 2)
+        time.sleep(0.05)
+
+
 def proc_stat_counts():
     """/proc/stat's context switches, interrupts and softirqs since boot."""
     d = {}
@@ -304,6 +320,7 @@ def churn_run(cfg, n, fifo=False):
             bpf = Bpftrace()
             extra["bpftrace_attach_s"] = round(bpf.attach_s, 1)
             extra["bpftrace_ready_seen"] = bpf.ready_seen
+        extra["tw_left"], extra["tw_wait_s"] = wait_tw_freed()
         extra["quiesce_s"] = quiesce()
         c0 = proc_stat_counts()
         s0 = sched_busy_ns()
