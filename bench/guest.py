@@ -286,6 +286,9 @@ def proc_stat_counts():
     return d
 
 
+LOAD_SETTLE_S = 2.0     # P1 in instructions: guest time after a load (see churn_run)
+
+
 def churn_run(cfg, n, fifo=False):
     """One churn run of n connections in a fresh netns under config cfg.
     fifo: twbench's server thread runs SCHED_FIFO (--server-fifo)."""
@@ -310,6 +313,7 @@ def churn_run(cfg, n, fifo=False):
                     "--client-netns", ns.name, "--server-fifo")
         finally:
             ns.delete()
+        time.sleep(LOAD_SETTLE_S)
     ns = fresh_ns("o")
     extra = {}
     lis = bpf = None
