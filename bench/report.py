@@ -91,7 +91,7 @@ w("Issue #9: what twctl costs on the close path, what it buys against port "
   "harness (`bench/test_bench_smoke.py`); `make check` runs the host smoke of the "
   "load generator (`tests/host/twbench.sh`).\n")
 w("## Reproduce\n")
-w("```sh\nmake bench                              # Debian 6.1 and 6.12, two VM boots each (real time; -icount), then this file: about 40 min per kernel\n"
+w("```sh\nmake bench                              # Debian 6.1 and 6.12, two VM boots each (real time; -icount), then this file: about 55 min per kernel\n"
   "make bench BENCH_KERNELS=61             # one kernel\n"
   "make bench BENCH_KERNELS=\"61 612 trixie sid rt cloud\"   # the whole matrix of make check: + Debian 13 (trixie), sid's newest, Debian 12's 6.12 rt and cloud flavours\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only overhead_icount --reps 6 --conns 12000 --no-harness-check   # issue #20 goal 4 as measured on 2026-12-03: twbench's server SCHED_FIFO, an unmeasured churn after each load or unload (about 3-6 min per kernel)\n"
