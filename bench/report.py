@@ -292,8 +292,8 @@ if any(d.get("overhead_icount") for d in docs):
       "*Switches/conn* is `/proc/stat`'s `ctxt` over the run. The pattern is not "
       "neutral: one connection at a time is 6.1's own pattern, but on 6.12 it makes "
       "the churn about 9 % longer (103 700 instructions per connection against about "
-      "95 000 in EEVDF's batches) and the module's part smaller (about +1300 against "
-      "+1640), since other close paths run. So on the EEVDF kernels these figures "
+      "95 000 in EEVDF's batches), and the module's part no larger (+1273 against "
+      "+1353 and +1638 in two batched measurements). So on the EEVDF kernels these figures "
       "are P1 for one connection at a time; their natural churn's rounds, with the "
       "fair class, are in `bench/results/earlier/` and the notes (round four: "
       "defaults +1.2..+2.1 % on the median).\n")
