@@ -767,19 +767,30 @@ def goal_pairs(cases, n=3, dur=10):
     n adjacent pairs (order alternating), unpaced; the verdict takes the
     median of the pairs' ratios, with zero EADDRNOTAVAIL in every goal run."""
     c = {k: (pol, sports, cports) for k, _, pol, sports, cports in cases}
+    pairs = adjacent_pairs(c, n, dur, "g", lambda r: {
+        "rate": r["rate"], "errors_total": r["errors_total"]})
+    for j, got in enumerate(pairs):
+        log(f"exhaustion goal pair {j}: twctl_always {got['twctl_always']['rate']:.0f}/s "
+            f"({got['twctl_always']['EADDRNOTAVAIL']} EADDRNOTAVAIL), limit "
+            f"{got['limit']['rate']:.0f}/s: {got['ratio']:.2f}x")
+    return pairs
+
+
+def adjacent_pairs(c, n, dur, tag, record):
+    """n pairs of unpaced runs of the limit and the goal case (twctl_always)
+    back to back, which first alternating. c: key -> (policy, server ports,
+    client port range); record(run) -> what the pair keeps of a run, to
+    which its EADDRNOTAVAIL count is added. Each pair has its ratio, goal
+    rate over limit rate."""
     pairs = []
     for j in range(n):
         order = ("limit", "twctl_always") if j % 2 == 0 else ("twctl_always", "limit")
         got = {}
         for key in order:
             pol, sports, cports = c[key]
-            r = pair_run(f"g{j}{key[0]}", pol, dur, server_ports=sports, cports=cports)
-            got[key] = {"rate": r["rate"], "errors_total": r["errors_total"],
-                        "EADDRNOTAVAIL": r["errors"].get("EADDRNOTAVAIL", 0)}
+            r = pair_run(f"{tag}{j}{key[0]}", pol, dur, server_ports=sports, cports=cports)
+            got[key] = dict(record(r), EADDRNOTAVAIL=r["errors"].get("EADDRNOTAVAIL", 0))
         got["ratio"] = got["twctl_always"]["rate"] / max(got["limit"]["rate"], 1e-9)
-        log(f"exhaustion goal pair {j}: twctl_always {got['twctl_always']['rate']:.0f}/s "
-            f"({got['twctl_always']['EADDRNOTAVAIL']} EADDRNOTAVAIL), limit "
-            f"{got['limit']['rate']:.0f}/s: {got['ratio']:.2f}x")
         pairs.append(got)
     return pairs
 
@@ -809,20 +820,16 @@ def exhaustion_icount():
     for key in cases:
         pair_run(f"w{key[0]}", cases[key][0], 0.5, server_ports=cases[key][1],
                  cports=cases[key][2])
-    pairs = []
-    for j in range(n):
-        order = ("limit", "twctl_always") if j % 2 == 0 else ("twctl_always", "limit")
-        got = {}
-        for key in order:
-            pol, sports, cports = cases[key]
-            r = pair_run(f"i{j}{key[0]}", pol, dur, server_ports=sports, cports=cports)
-            g = {k: r.get(k) for k in keep}
-            g["EADDRNOTAVAIL"] = r["errors"].get("EADDRNOTAVAIL", 0)
-            if r.get("busy_ns") is not None and r["connections"]:
-                g["busy_ns_per_conn"] = r["busy_ns"] / r["connections"]
-            got[key] = g
+
+    def record(r):
+        g = {k: r.get(k) for k in keep}
+        if r.get("busy_ns") is not None and r["connections"]:
+            g["busy_ns_per_conn"] = r["busy_ns"] / r["connections"]
+        return g
+
+    pairs = adjacent_pairs(cases, n, dur, "i", record)
+    for j, got in enumerate(pairs):
         lim, goal = got["limit"], got["twctl_always"]
-        got["ratio"] = goal["rate"] / max(lim["rate"], 1e-9)
         if "busy_ns_per_conn" in lim and "busy_ns_per_conn" in goal:
             got["busy_ratio"] = lim["busy_ns_per_conn"] / goal["busy_ns_per_conn"]
         ms = goal.get("module_stats") or {}
@@ -832,7 +839,6 @@ def exhaustion_icount():
             f"limit {lim['rate']:.0f}/s (TW overflow "
             f"{(lim.get('tcpext') or {}).get('TCPTimeWaitOverflow')}): "
             f"{got['ratio']:.3f}x, busy {got.get('busy_ratio', 0):.3f}x")
-        pairs.append(got)
     return {"duration_s": dur, "reuse_delay_ms": always["reuse_delay_ms"],
             "tcp_max_tw_buckets": TW_BUCKETS,
             "client_port_range": list(CPORTS_ICOUNT),
