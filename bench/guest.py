@@ -57,6 +57,8 @@ ap.add_argument("--reps", type=int, default=0, help="overhead: runs per config")
 ap.add_argument("--conns", type=int, default=0, help="overhead: connections per run")
 ap.add_argument("--p3-cases", default="",
                 help="exhaustion: only these case keys (comma-separated; default all)")
+ap.add_argument("--icount-ports", type=int, default=5000,
+                help="exhaustion_icount: the goal case's client ports (default 5000)")
 ap.add_argument("--tw-levels", default="",
                 help="scale_tw: TIME_WAIT counts (default 0,10000,100000,250000)")
 ap.add_argument("--ns-levels", default="",
@@ -805,7 +807,7 @@ def adjacent_pairs(c, n, dur, tag, record):
 # young (under the 100 ms delay) over four times as many connections: 5000
 # client ports give the goal case the share of young ports it has with 1000
 # on real time.
-CPORTS_ICOUNT = (40000, 44999)
+CPORTS_ICOUNT = (40000, 40000 + args.icount_ports - 1)
 
 
 def exhaustion_icount():

@@ -6,7 +6,8 @@
 #   bench/run.sh [--smoke] [--kernels "61 612 trixie sid rt cloud"]
 #                [--results DIR] [--no-report]
 #                [--only PARTS] [--icount] [--reps N] [--conns N]
-#                [--p3-cases KEYS] [--tw-levels N,..] [--ns-levels N,..]
+#                [--p3-cases KEYS] [--icount-ports N]
+#                [--tw-levels N,..] [--ns-levels N,..]
 #                [--scale-reps N] [--no-harness-check]
 #
 # PARTS (comma-separated; default all but p1_perf): overhead, exhaustion,
@@ -34,7 +35,10 @@
 # run only when named); their results replace those cases in the earlier
 # results and leave the others (each case records its measurement);
 # --no-harness-check skips the harness smoke test (for such partial
-# re-measurements).
+# re-measurements). --icount-ports: exhaustion_icount's goal case on that
+# many client ports (default 5000, about a fifth of them young at the
+# -icount guest's rate; 2000: about half, as 1000 ports on real time on a
+# quiet host).
 #
 # --kernels: the same selectors as make check (tests/check.sh): 61 and 612
 # (Debian 12's 6.1 and 6.12), trixie (Debian 13's 6.12+deb13) and sid (its
@@ -62,7 +66,7 @@ cd "$top"
 # shellcheck source=tests/lib/build.sh
 . tests/lib/build.sh
 
-smoke='' kernels="61" results='' report=1 only='' reps='' conns='' p3cases='' hcheck=1
+smoke='' kernels="61" results='' report=1 only='' reps='' conns='' p3cases='' hcheck=1 icports=
 twlevels='' nslevels='' sreps=''
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -75,11 +79,12 @@ while [ $# -gt 0 ]; do
 	--reps) reps=$2; shift ;;	# overhead: rounds
 	--conns) conns=$2; shift ;;	# overhead, scale_*: connections per run
 	--p3-cases) p3cases=$2; shift ;;
+	--icount-ports) icports=$2; shift ;;	# exhaustion_icount
 	--tw-levels) twlevels=$2; shift ;;
 	--ns-levels) nslevels=$2; shift ;;
 	--scale-reps) sreps=$2; shift ;;
 	--no-harness-check) hcheck= ;;
-	*) sed -n '2,49p' "$0"; exit 2 ;;
+	*) sed -n "2,$(($(grep -n '^set -euo' "$0" | cut -d: -f1) - 1))p" "$0"; exit 2 ;;
 	esac
 	shift
 done
@@ -193,6 +198,7 @@ for sel in $kernels; do
 			--ko-tponly "$src/build/$k-tponly/twctl.ko" \
 			--bench "$top/bench/twbench" --tool "$top/tools/twctl" --only "$parts" \
 			${reps:+--reps "$reps"} ${conns:+--conns "$conns"} ${p3cases:+--p3-cases "$p3cases"} \
+			${icports:+--icount-ports "$icports"} \
 			${twlevels:+--tw-levels "$twlevels"} ${nslevels:+--ns-levels "$nslevels"} \
 			${sreps:+--scale-reps "$sreps"} --out /tmp/twctl-out/bench.json || rc=$?
 		t1=$(date +%s)
