@@ -488,11 +488,12 @@ TW_BUCKETS = 262144
 
 
 def pair_run(tag, policy, dur, rate=0.0, server_ports=1, trace=False,
-             cports=CPORTS):
+             cports=CPORTS, perf=None):
     """One P3 run: twbench's result, plus the module's reuse counters of the
     client netns (module_stats) when the module is loaded and, with trace,
     its tw_arm and tw_reuse_decision events compared (trace: reuse_ages()).
-    cports: the client netns's ip_local_port_range."""
+    cports: the client netns's ip_local_port_range; perf: (data file,
+    period): twbench runs under `perf record -a` (p3_perf)."""
     p = twtest.Pair(tag, cports)
     extra = {}
     try:
@@ -517,7 +518,13 @@ def pair_run(tag, policy, dur, rate=0.0, server_ports=1, trace=False,
         if trace:
             trace_on(from_ms)
         mark = busy_mark()
-        r = twbench(*a)
+        if perf:
+            pr = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(perf[1]),
+                                 "-a", "-o", perf[0], "--", BENCH, "-j", *map(str, a)],
+                                capture_output=True, text=True, timeout=1200)
+            r = json.loads(pr.stdout)
+        else:
+            r = twbench(*a)
         # the guest's busy time over the run: under -icount, instructions
         extra["busy_ns"] = busy_since(mark)
         if trace:
@@ -851,6 +858,57 @@ def exhaustion_icount():
             "busy_ratio_median": med([p["busy_ratio"] for p in pairs
                                       if "busy_ratio" in p]),
             "eaddrnotavail": sum(p["twctl_always"]["EADDRNOTAVAIL"] for p in pairs)}
+
+
+def p3_perf():
+    """A diagnosis of goal 1's edge, in the -icount guest: where the goal
+    case's instructions go (--icount-ports client ports; 2000 leaves about
+    half of them young) against the limit's, sampled by perf (one sample
+    per `period` instructions, perf -a). Per connection: all, twctl's own,
+    its hook machinery's, and the kernel's port search (the functions of
+    SEARCH_SYMS), with the refusals per connection."""
+    dur = 0.5 if SMOKE else 3
+    period = 10000
+    with open("/proc/sys/kernel/perf_cpu_time_max_percent", "w") as f:
+        f.write("0")
+    always = {"tw_reuse": 0, "reuse": "always", "reuse_delay_ms": 100}
+    out = {"period": period, "duration_s": dur, "client_port_range": list(CPORTS_ICOUNT),
+           "runs": []}
+    for key, pol, sports, cports in (("limit", {"tw_reuse": 0}, 1000, CPORTS),
+                                     ("twctl_always", always, 1, CPORTS_ICOUNT)):
+        data = f"/tmp/perf-p3-{key}.data"
+        r = pair_run(f"q{key[0]}", pol, dur, server_ports=sports, cports=cports,
+                     perf=(data, period))
+        sh_ = perf_share(data, period)
+        syms = perf_syms(data)
+        os.unlink(data)
+        n = max(r["connections"], 1)
+        ms = r.get("module_stats") or {}
+        search = {s: c for s, c in syms.items() if s.split()[-1] in SEARCH_SYMS}
+        run = {"case": key, "connections": r["connections"], "rate": r["rate"],
+               "errors_total": r["errors_total"],
+               "refusals_per_conn": ms.get("reuse_refused_policy", 0) / n,
+               "ins_per_conn": sh_["samples"] * period / n,
+               "twctl_ins_per_conn": sh_["twctl_samples"] * period / n,
+               "machinery_ins_per_conn": sh_["machinery_samples"] * period / n,
+               "search_ins_per_conn": sum(search.values()) * period / n,
+               "search_syms": search, "twctl_syms": sh_["twctl_syms"],
+               "machinery_syms": sh_["machinery_syms"],
+               "top_syms": dict(sorted(syms.items(), key=lambda kv: -kv[1])[:60])}
+        log(f"p3_perf {key}: {r['rate']:.0f}/s, {run['refusals_per_conn']:.1f} refusals/conn, "
+            f"{run['ins_per_conn']:.0f} ins/conn: twctl {run['twctl_ins_per_conn']:.0f}, "
+            f"machinery {run['machinery_ins_per_conn']:.0f}, port search "
+            f"{run['search_ins_per_conn']:.0f}")
+        out["runs"].append(run)
+    return out
+
+
+# the kernel's port search of connect(): what a walk over young TIME_WAITs
+# runs per port besides twctl's hook (6.1 to 7.x names)
+SEARCH_SYMS = ("__inet_hash_connect", "__inet_check_established", "inet_ehashfn",
+               "inet6_ehashfn", "inet_bind_bucket_match", "inet_bind2_bucket_match",
+               "inet_bhash2_addr_any_conflict", "tcp_twsk_unique",
+               "inet_lookup_established", "__inet_lookup_established")
 
 
 # --- P4: precision -------------------------------------------------------------
@@ -1675,7 +1733,7 @@ for part in args.only.split(","):
                  "precision": precision, "memory": memory,
                  "scale_tw": scale_tw, "scale_netns": scale_netns,
                  "scale_perf": scale_perf, "scale_perf_ns": scale_perf_ns,
-                 "p1_perf": p1_perf}[part]()
+                 "p1_perf": p1_perf, "p3_perf": p3_perf}[part]()
     doc[part]["wall_s"] = round(time.monotonic() - t0, 1)
 doc["wall_s"] = round(time.monotonic() - T_START, 1)
 text = json.dumps(doc, indent=1, default=str)

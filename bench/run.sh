@@ -38,7 +38,8 @@
 # re-measurements). --icount-ports: exhaustion_icount's goal case on that
 # many client ports (default 5000, about a fifth of them young at the
 # -icount guest's rate; 2000: about half, as 1000 ports on real time on a
-# quiet host).
+# quiet host). p3_perf (a diagnosis, only when named): where the goal
+# case's instructions go at --icount-ports, against the limit, by perf.
 #
 # --kernels: the same selectors as make check (tests/check.sh): 61 and 612
 # (Debian 12's 6.1 and 6.12), trixie (Debian 13's 6.12+deb13) and sid (its
@@ -94,7 +95,7 @@ IFS=, read -r -a wanted <<<"${only:-overhead,exhaustion,precision,memory,overhea
 for p in "${wanted[@]}"; do
 	case $p in
 	overhead|exhaustion|precision|memory) time_parts+=${time_parts:+,}$p ;;
-	overhead_icount|exhaustion_icount|scale_tw|scale_netns|scale_perf|scale_perf_ns|p1_perf) icount_parts+=${icount_parts:+,}$p ;;
+	overhead_icount|exhaustion_icount|scale_tw|scale_netns|scale_perf|scale_perf_ns|p1_perf|p3_perf) icount_parts+=${icount_parts:+,}$p ;;
 	*) echo "bench: unknown part '$p'" >&2; exit 2 ;;
 	esac
 done
