@@ -518,13 +518,7 @@ def pair_run(tag, policy, dur, rate=0.0, server_ports=1, trace=False,
         if trace:
             trace_on(from_ms)
         mark = busy_mark()
-        if perf:
-            pr = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(perf[1]),
-                                 "-a", "-o", perf[0], "--", BENCH, "-j", *map(str, a)],
-                                capture_output=True, text=True, timeout=1200)
-            r = json.loads(pr.stdout)
-        else:
-            r = twbench(*a)
+        r = perf_twbench(*perf, *a) if perf else twbench(*a)
         # the guest's busy time over the run: under -icount, instructions
         extra["busy_ns"] = busy_since(mark)
         if trace:
@@ -880,7 +874,7 @@ def p3_perf():
         r = pair_run(f"q{key[0]}", pol, dur, server_ports=sports, cports=cports,
                      perf=(data, period))
         sh_ = perf_share(data, period)
-        syms = perf_syms(data)
+        syms = sh_["syms"]
         os.unlink(data)
         n = max(r["connections"], 1)
         ms = r.get("module_stats") or {}
@@ -1370,11 +1364,7 @@ def scale_tw():
             f.delete()
             # its TIME_WAITs are purged by the netns' cleanup, in a worker:
             # let it end before the next measured run
-            t0 = time.monotonic()
-            left = sum(c for _, c in fills)
-            while time.monotonic() - t0 < 120 and (
-                    (slab("tw_sock_TCP") or {}).get("active", 0) > left + 20000):
-                time.sleep(1)
+            wait_tw_freed(sum(c for _, c in fills) + 20000, 120)
             time.sleep(3)
         cfgs = ["none", "defaults"]
         for rep in range(reps):
@@ -1508,12 +1498,13 @@ def perf_share(path, period):
                         "--stdio", "--sort", "dso,sym", "--no-children", "-q",
                         "--percent-limit", "0"],
                        capture_output=True, text=True, timeout=900)
-    dsos, mach, msyms, tsyms = {}, 0, {}, {}
+    dsos, mach, msyms, tsyms, allsyms = {}, 0, {}, {}, {}
     for line in r.stdout.splitlines():
         m = re.match(r"\s*([\d.]+)%\s+(\d+)\s+(\S+)\s+\[[k.]\]\s+(\S+)", line)
         if not m:
             continue
         cnt, dso, sym = int(m.group(2)), m.group(3), m.group(4)
+        allsyms[f"{dso} {sym}"] = allsyms.get(f"{dso} {sym}", 0) + cnt
         if dso == "[twctl]" or sym.startswith("twctl"):
             dso = "[twctl]"     # resolved through /proc/kallsyms, or as the module
             tsyms[sym] = tsyms.get(sym, 0) + cnt
@@ -1527,7 +1518,7 @@ def perf_share(path, period):
             "twctl_syms": tsyms,
             "twctl_samples": dsos.get("[twctl]", 0), "samples": sum(dsos.values()),
             "report_rc": r.returncode, "report_err": r.stderr[-300:],
-            "report_head": r.stdout.splitlines()[:12]}
+            "report_head": r.stdout.splitlines()[:12], "syms": allsyms}
 
 
 def perf_churn(ns, n, period, data):
@@ -1535,10 +1526,15 @@ def perf_churn(ns, n, period, data):
     -a` into data, one sample per period instructions (-icount); perf
     starts the churn once it records (its start takes seconds under
     emulation). twbench's result."""
+    return perf_twbench(data, period, "-n", n, "-c", 1, "--server-netns", ns.name,
+                        "--client-netns", ns.name)
+
+
+def perf_twbench(data, period, *a):
+    """twbench -j with arguments a under `perf record -a` into data, one
+    sample per period instructions (-icount). twbench's result."""
     p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-c", str(period),
-                        "-a", "-o", data, "--", BENCH, "-j", "-n", str(n),
-                        "-c", "1", "--server-netns", ns.name,
-                        "--client-netns", ns.name],
+                        "-a", "-o", data, "--", BENCH, "-j", *map(str, a)],
                        capture_output=True, text=True, timeout=1200)
     return json.loads(p.stdout)
 
@@ -1560,7 +1556,8 @@ def perf_measured(ns, policy, n, period, data, census=None):
         time.sleep(SETTLE_S)
     sh_ = perf_share(data, period)
     os.unlink(data)
-    run = {"errors_total": r["errors_total"], **sh_,
+    run = {"errors_total": r["errors_total"],
+           **{k: v for k, v in sh_.items() if k != "syms"},
            "twctl_ins_per_conn": sh_["twctl_samples"] * period / n,
            "machinery_ins_per_conn": sh_["machinery_samples"] * period / n}
     if census:
@@ -1661,21 +1658,6 @@ def scale_perf_ns():
     return out
 
 
-def perf_syms(path):
-    """Samples per symbol of a recording, "dso sym" -> samples."""
-    r = subprocess.run(["perf", "report", "-i", path, "--kallsyms", "/proc/kallsyms", "-n",
-                        "--stdio", "--sort", "dso,sym", "--no-children", "-q",
-                        "--percent-limit", "0"],
-                       capture_output=True, text=True, timeout=900)
-    syms = {}
-    for line in r.stdout.splitlines():
-        m = re.match(r"\s*([\d.]+)%\s+(\d+)\s+(\S+)\s+\[[k.]\]\s+(\S+)", line)
-        if m:
-            k = f"{m.group(3)} {m.group(4)}"
-            syms[k] = syms.get(k, 0) + int(m.group(2))
-    return syms
-
-
 def p1_perf():
     """A diagnosis of P1 in instructions: where the guest's instructions go
     during the churn with no module, the module at defaults and with one
@@ -1702,7 +1684,7 @@ def p1_perf():
             finally:
                 mon = lis.stop() if lis else None
                 ns.delete()
-            syms = perf_syms(data)
+            syms = perf_share(data, period)["syms"]
             os.unlink(data)
             top = dict(sorted(syms.items(), key=lambda kv: -kv[1])[:400])
             run = {"cfg": cfg, "rep": rep, "errors_total": r["errors_total"],
