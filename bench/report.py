@@ -1379,7 +1379,7 @@ if scale_plot["tw"] or scale_plot["ns"]:
                                f"set ylabel '{yl}'\n"
                                + f"set yrange {yr}\n"
                                + f"set title '{'Cost' if absolute else top} against namespaces (-icount)'\n")
-                script += (f"plot {p}\n" if p else "set label 1 'not measured' at graph 0.4,0.5\nplot [0:1] NaN notitle\nunset label 1\n")
+                script += (f"plot {p}\n" if p else "unset logscale x\nset label 1 'not measured' at graph 0.4,0.5\nplot [0:1] [0:1] -1 notitle\nunset label 1\n")
         script += "unset multiplot\n"
         subprocess.run(["gnuplot"], input=script, text=True, check=True)
     w(f"![twctl's own (counted by perf where measured, else added) and total instructions "
