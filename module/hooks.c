@@ -315,6 +315,10 @@ static unsigned long twctl_tw_length(const struct inet_timewait_sock *tw,
 		*exact = twctl_twrec_get(tw, &id, &len, &c);
 	}
 	if (!*exact) {
+		/* Where both classes last alike, only a caller asks which. */
+		if (!class && s->class_timeo[TWCTL_CLASS_LOOPBACK] ==
+			      s->class_timeo[TWCTL_CLASS_REMOTE])
+			return s->class_timeo[TWCTL_CLASS_REMOTE];
 		c = twctl_tw_loopback(tw) ? TWCTL_CLASS_LOOPBACK :
 					    TWCTL_CLASS_REMOTE;
 		len = s->class_timeo[c];
@@ -563,22 +567,30 @@ static void twctl_twsk_unique_pre(struct pt_regs *regs)
 	const struct twctl_snap *s = twctl_pn_snap(pn);
 	struct twctl_reuse_query q;
 	enum twctl_reuse_verdict v;
-	unsigned long len;
+	unsigned long len, age;
 	bool exact;
 
 	/* "inherit": the kernel's own function runs untouched. */
 	if (!s || s->pol.reuse == TWCTL_REUSE_INHERIT)
 		return;
-	len = twctl_tw_length(tw, pn, s, &exact, NULL);
 	q = (struct twctl_reuse_query) {
 		.fin_wait2 = READ_ONCE(tw->tw_substate) == TCP_FIN_WAIT2,
 		.has_ts = READ_ONCE(tcp_twsk(sktw)->tw_ts_recent_stamp) != 0,
-		.loopback = twctl_tw_loopback(tw),
+		.loopback = s->pol.reuse == TWCTL_REUSE_LOOPBACK &&
+			    twctl_tw_loopback(tw),
 		.bound = !regs->dx,
-		.age_ms = jiffies_to_msecs(twctl_tw_age(READ_ONCE(tw->tw_timer.expires),
-							jiffies, len, exact ? NULL :
-							&s->age_bias)),
 	};
+	/*
+	 * The age only where it decides (or is traced): a port search that
+	 * passes over young sockets asks once for each of them.
+	 */
+	if (twctl_reuse_needs_age(&s->pol, &q) ||
+	    trace_tw_reuse_decision_enabled()) {
+		len = twctl_tw_length(tw, pn, s, &exact, NULL);
+		age = twctl_tw_age(READ_ONCE(tw->tw_timer.expires), jiffies,
+				   len, exact ? NULL : &s->age_bias);
+		q.age_ms = jiffies_to_msecs(age);
+	}
 	v = twctl_reuse_decide(&s->pol, &q);
 	if (v != TWCTL_REUSE_GRANT)
 		twctl_pn_stat_inc(pn, twctl_reuse_stat[v]);

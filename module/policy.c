@@ -385,3 +385,19 @@ enum twctl_reuse_verdict twctl_reuse_decide(const struct twctl_policy *p,
 		return TWCTL_REUSE_DENY_POLICY;
 	return TWCTL_REUSE_GRANT;
 }
+
+/*
+ * Whether twctl_reuse_decide() reads @q's age. Computing the age means
+ * finding the socket's length, and a busy port search asks again for every
+ * young socket it passes over, so the hook asks this first and leaves the
+ * age at 0 when it would not be read. Same order of tests as above.
+ */
+bool twctl_reuse_needs_age(const struct twctl_policy *p,
+			   const struct twctl_reuse_query *q)
+{
+	if (p->reuse != TWCTL_REUSE_ALWAYS && p->reuse != TWCTL_REUSE_LOOPBACK)
+		return false;
+	if (q->bound || q->fin_wait2 || !q->has_ts)
+		return false;
+	return p->reuse == TWCTL_REUSE_ALWAYS || q->loopback;
+}

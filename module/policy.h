@@ -114,7 +114,11 @@ unsigned long twctl_rto_floor(unsigned long rto);
 unsigned long twctl_tw_len(unsigned long class_len, bool rto_floor,
 			   unsigned long rto, bool *floored);
 
-/* What a TIME_WAIT reuse decision knows of the socket. */
+/*
+ * What a TIME_WAIT reuse decision knows of the socket. The hook fills in
+ * loopback only in loopback mode, and age_ms only where
+ * twctl_reuse_needs_age() says the decision reads it.
+ */
 struct twctl_reuse_query {
 	bool fin_wait2;		/* timewait socket in the FIN_WAIT2 substate */
 	bool has_ts;		/* the connection used TCP timestamps */
@@ -131,6 +135,8 @@ enum twctl_reuse_verdict {
 
 enum twctl_reuse_verdict twctl_reuse_decide(const struct twctl_policy *p,
 					    const struct twctl_reuse_query *q);
+bool twctl_reuse_needs_age(const struct twctl_policy *p,
+			   const struct twctl_reuse_query *q);
 
 /*
  * The event budget of one namespace on one CPU: a token bucket that holds

@@ -426,6 +426,46 @@ static void twctl_test_reuse_decide_bound(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, twctl_reuse_decide(&p, &q), TWCTL_REUSE_DENY_POLICY);
 }
 
+/*
+ * The hook computes the age, and the loopback test, only when the decision
+ * reads them. For every mode and every combination of the socket's flags:
+ * twctl_reuse_needs_age() says yes exactly when the age changes the
+ * verdict, and the loopback test changes it only in loopback mode.
+ */
+static void twctl_test_reuse_needs_age(struct kunit *test)
+{
+	struct twctl_policy p;
+	struct twctl_reuse_query q;
+	enum twctl_reuse_verdict young, old;
+	unsigned int mode, bits, asked = 0;
+
+	twctl_policy_init_default(&p);
+	p.reuse_delay_ms = 100;
+	for (mode = TWCTL_REUSE_INHERIT; mode <= TWCTL_REUSE_ALWAYS; mode++) {
+		p.reuse = mode;
+		for (bits = 0; bits < 16; bits++) {
+			q = (struct twctl_reuse_query) {
+				.fin_wait2 = bits & 1, .has_ts = bits & 2,
+				.loopback = bits & 4, .bound = bits & 8,
+			};
+			young = twctl_reuse_decide(&p, &q);
+			q.age_ms = U32_MAX;
+			old = twctl_reuse_decide(&p, &q);
+			KUNIT_EXPECT_EQ_MSG(test, twctl_reuse_needs_age(&p, &q),
+					    young != old,
+					    "mode %u flags %#x", mode, bits);
+			asked += twctl_reuse_needs_age(&p, &q);
+			if (mode == TWCTL_REUSE_LOOPBACK)
+				continue;
+			q.loopback = !q.loopback;
+			KUNIT_EXPECT_EQ_MSG(test, twctl_reuse_decide(&p, &q), old,
+					    "mode %u flags %#x", mode, bits);
+		}
+	}
+	/* always: has_ts, not bound, not FIN_WAIT2 (2); loopback: also lo */
+	KUNIT_EXPECT_EQ(test, asked, 3U);
+}
+
 static void twctl_test_tw_age(struct kunit *test)
 {
 	const unsigned long len = 1000, now = 50000;
@@ -608,6 +648,7 @@ static struct kunit_case twctl_policy_cases[] = {
 	KUNIT_CASE(twctl_test_reuse_names),
 	KUNIT_CASE(twctl_test_reuse_decide),
 	KUNIT_CASE(twctl_test_reuse_decide_bound),
+	KUNIT_CASE(twctl_test_reuse_needs_age),
 	KUNIT_CASE(twctl_test_tw_age),
 	KUNIT_CASE(twctl_test_age_bias),
 	KUNIT_CASE(twctl_test_hist_bucket),
