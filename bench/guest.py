@@ -498,6 +498,8 @@ def pair_run(tag, policy, dur, rate=0.0, server_ports=1, trace=False,
     extra = {}
     try:
         p.sysctl(f"net.ipv4.tcp_tw_reuse={policy.get('tw_reuse', 0)}")
+        if "tw_reuse_delay" in policy:
+            p.sysctl(f"net.ipv4.tcp_tw_reuse_delay={policy['tw_reuse_delay']}")
         # a new netns caps its TIME_WAITs at half the established hash
         # (8192 in this guest): the limit case's close would skip TIME_WAIT
         # (TCPTimeWaitOverflow) for most connections and cost less than a
@@ -784,16 +786,20 @@ def adjacent_pairs(c, n, dur, tag, record):
     back to back, which first alternating. c: key -> (policy, server ports,
     client port range); record(run) -> what the pair keeps of a run, to
     which its EADDRNOTAVAIL count is added. Each pair has its ratio, goal
-    rate over limit rate."""
+    rate over limit rate. Any other case of c runs after the two, and has
+    its own ratio to the same limit run (<key>_ratio)."""
     pairs = []
     for j in range(n):
         order = ("limit", "twctl_always") if j % 2 == 0 else ("twctl_always", "limit")
+        order += tuple(k for k in c if k not in order)
         got = {}
         for key in order:
             pol, sports, cports = c[key]
             r = pair_run(f"{tag}{j}{key[0]}", pol, dur, server_ports=sports, cports=cports)
             got[key] = dict(record(r), EADDRNOTAVAIL=r["errors"].get("EADDRNOTAVAIL", 0))
         got["ratio"] = got["twctl_always"]["rate"] / max(got["limit"]["rate"], 1e-9)
+        for key in order[2:]:
+            got[f"{key}_ratio"] = got[key]["rate"] / max(got["limit"]["rate"], 1e-9)
         pairs.append(got)
     return pairs
 
@@ -817,6 +823,13 @@ def exhaustion_icount():
     always = {"tw_reuse": 0, "reuse": "always", "reuse_delay_ms": 100}
     cases = {"limit": ({"tw_reuse": 0}, 1000, CPORTS),
              "twctl_always": (always, 1, CPORTS_ICOUNT)}
+    # Where the kernel has a reuse delay of its own (tcp_tw_reuse_delay,
+    # 6.14 on), its own reuse with the same 100 ms on the same ports: the
+    # same port search over the same young sockets, refused by the kernel's
+    # tcp_twsk_unique() without a hook. What of the edge is the search's.
+    if os.path.exists("/proc/sys/net/ipv4/tcp_tw_reuse_delay"):
+        cases["kernel_d100"] = ({"tw_reuse": 1, "tw_reuse_delay": 100}, 1,
+                                CPORTS_ICOUNT)
     keep = ("rate", "connections", "errors_total", "busy_ns", "tcpext",
             "module_stats")
     # warm-up (binaries over 9p, slab caches), not counted
@@ -841,7 +854,11 @@ def exhaustion_icount():
             f"{ms.get('reuse_refused_policy')}, granted {ms.get('reuse_granted')}), "
             f"limit {lim['rate']:.0f}/s (TW overflow "
             f"{(lim.get('tcpext') or {}).get('TCPTimeWaitOverflow')}): "
-            f"{got['ratio']:.3f}x, busy {got.get('busy_ratio', 0):.3f}x")
+            f"{got['ratio']:.3f}x, busy {got.get('busy_ratio', 0):.3f}x"
+            + (f"; the kernel's own 100 ms reuse {got['kernel_d100']['rate']:.0f}/s "
+               f"({got['kernel_d100']['EADDRNOTAVAIL']} EADDRNOTAVAIL, recycled "
+               f"{(got['kernel_d100'].get('tcpext') or {}).get('TWRecycled')}): "
+               f"{got['kernel_d100_ratio']:.3f}x" if "kernel_d100" in got else ""))
     return {"duration_s": dur, "reuse_delay_ms": always["reuse_delay_ms"],
             "tcp_max_tw_buckets": TW_BUCKETS,
             "client_port_range": list(CPORTS_ICOUNT),
@@ -851,7 +868,9 @@ def exhaustion_icount():
             "ratio_min": min(p["ratio"] for p in pairs),
             "busy_ratio_median": med([p["busy_ratio"] for p in pairs
                                       if "busy_ratio" in p]),
-            "eaddrnotavail": sum(p["twctl_always"]["EADDRNOTAVAIL"] for p in pairs)}
+            "eaddrnotavail": sum(p["twctl_always"]["EADDRNOTAVAIL"] for p in pairs),
+            **({"kernel_d100_ratio_median": med([p["kernel_d100_ratio"] for p in pairs])}
+               if "kernel_d100" in cases else {})}
 
 
 def p3_perf():
