@@ -57,6 +57,9 @@ ap.add_argument("--reps", type=int, default=0, help="overhead: runs per config")
 ap.add_argument("--conns", type=int, default=0, help="overhead: connections per run")
 ap.add_argument("--p3-cases", default="",
                 help="exhaustion: only these case keys (comma-separated; default all)")
+ap.add_argument("--p1-churn", default="auto", choices=("auto", "epoll", "fifo", "inline"),
+                help="overhead_icount: how twbench serves (default auto: fifo, "
+                     "epoll on PREEMPT_RT)")
 ap.add_argument("--icount-ports", type=int, default=5000,
                 help="exhaustion_icount: the goal case's client ports (default 5000)")
 ap.add_argument("--tw-levels", default="",
@@ -291,9 +294,14 @@ def proc_stat_counts():
 LOAD_SETTLE_S = 2.0     # P1 in instructions: guest time after a load (see churn_run)
 
 
-def churn_run(cfg, n, fifo=False):
+CHURN_FLAGS = {"epoll": [], "fifo": ["--server-fifo"], "inline": ["--inline-server"]}
+
+
+def churn_run(cfg, n, churn="epoll"):
     """One churn run of n connections in a fresh netns under config cfg.
-    fifo: twbench's server thread runs SCHED_FIFO (--server-fifo)."""
+    churn: how twbench serves. epoll: its server thread, fair class; fifo:
+    that thread SCHED_FIFO (--server-fifo); inline: the client loop serves
+    each connection itself, no server thread (--inline-server)."""
     # tracepoint_only (a diagnosis): the build with the tracepoint probe
     # alone, no function hook
     was = (loaded(), LOADED_TPONLY[0])
@@ -302,7 +310,7 @@ def churn_run(cfg, n, fifo=False):
     if cfg != "none":
         load(args.ko_tponly if cfg == "tracepoint_only" else None)
         LOADED_TPONLY[0] = cfg == "tracepoint_only"
-    if fifo and (loaded(), LOADED_TPONLY[0]) != was:
+    if churn != "epoll" and (loaded(), LOADED_TPONLY[0]) != was:
         # A load or unload leaves work behind (freeing the module's init or
         # its memory after RCU, its first uses of caches): in P1 in
         # instructions a measured run right after one cost up to 1000
@@ -312,7 +320,7 @@ def churn_run(cfg, n, fifo=False):
         ns = fresh_ns("w")
         try:
             twbench("-n", max(n // 10, 1), "-c", 1, "--server-netns", ns.name,
-                    "--client-netns", ns.name, "--server-fifo")
+                    "--client-netns", ns.name, *CHURN_FLAGS[churn])
         finally:
             ns.delete()
         time.sleep(LOAD_SETTLE_S)
@@ -332,7 +340,7 @@ def churn_run(cfg, n, fifo=False):
         s0 = sched_busy_ns()
         i0, w0 = idle_ns(), time.monotonic_ns()
         r = twbench("-n", n, "-c", 1, "--server-netns", ns.name,
-                    "--client-netns", ns.name, *(["--server-fifo"] if fifo else []))
+                    "--client-netns", ns.name, *CHURN_FLAGS[churn])
         w1, i1 = time.monotonic_ns(), idle_ns()
         s1 = sched_busy_ns()
         # context switches, interrupts, softirqs over the run: where the
@@ -405,17 +413,22 @@ def overhead(icount=False):
     # that run the softirqs, 12.4 switches and 184 000 instructions per
     # connection instead of about 4 and 127 000, a churn no fair-class
     # server makes (measured 2026-12-03).
-    fifo = icount and not os.path.exists("/sys/kernel/realtime")
+    # --p1-churn inline (a diagnosis, since 2026-12-03): the client loop
+    # serves each connection itself, so no scheduler orders client and
+    # server, PREEMPT_RT's included.
+    churn = args.p1_churn
+    if churn == "auto":
+        churn = "fifo" if icount and not os.path.exists("/sys/kernel/realtime") else "epoll"
     # warm-up (page cache of the binaries over 9p, slab caches)
     for cfg in ("none", "defaults"):
-        churn_run(cfg, n // 4, fifo)
+        churn_run(cfg, n // 4, churn)
     for rep in range(reps):
         order = cfgs + (["bpftrace"] if have_bpf and rep < bpf_reps else [])
         # A B C A B C ..., rotating the start so no config always comes first
         order = order[rep % len(order):] + order[:rep % len(order)]
         for cfg in order:
             try:
-                r = churn_run(cfg, n, fifo)
+                r = churn_run(cfg, n, churn)
             except Exception as e:     # noqa: BLE001 - bpftrace may not run here
                 if cfg != "bpftrace":
                     raise
@@ -463,7 +476,8 @@ def overhead(icount=False):
     trans = [r["module_transitions"] / r["connections"] for r in runs
              if r["cfg"] == "defaults" and r["connections"]]
     return {"connections_per_run": n, "reps": reps, "bpftrace": have_bpf,
-            "clock": "instructions" if icount else "time", "server_fifo": fifo,
+            "clock": "instructions" if icount else "time", "server_fifo": churn == "fifo",
+            "churn": churn,
             "bpftrace_error": bpf_error, "kprobes_list": kp_list,
             "runs": runs, "summary": summary,
             "set_state_per_conn": med(hits),

@@ -6,7 +6,7 @@
 #   bench/run.sh [--smoke] [--kernels "61 612 trixie sid rt cloud"]
 #                [--results DIR] [--no-report]
 #                [--only PARTS] [--icount] [--reps N] [--conns N]
-#                [--p3-cases KEYS] [--icount-ports N]
+#                [--p3-cases KEYS] [--icount-ports N] [--p1-churn HOW]
 #                [--tw-levels N,..] [--ns-levels N,..]
 #                [--scale-reps N] [--no-harness-check]
 #
@@ -40,6 +40,10 @@
 # -icount guest's rate; 2000: about half, as 1000 ports on real time on a
 # quiet host). p3_perf (a diagnosis, only when named): where the goal
 # case's instructions go at --icount-ports, against the limit, by perf.
+# --p1-churn: how twbench serves P1's churn in overhead_icount: fifo (its
+# server thread SCHED_FIFO; the default but on PREEMPT_RT), epoll (that
+# thread in the fair class; the default on PREEMPT_RT), inline (the client
+# loop serves each connection itself: no scheduler in between).
 #
 # --kernels: the same selectors as make check (tests/check.sh): 61 and 612
 # (Debian 12's 6.1 and 6.12), trixie (Debian 13's 6.12+deb13) and sid (its
@@ -67,7 +71,7 @@ cd "$top"
 # shellcheck source=tests/lib/build.sh
 . tests/lib/build.sh
 
-smoke='' kernels="61" results='' report=1 only='' reps='' conns='' p3cases='' hcheck=1 icports=
+smoke='' kernels="61" results='' report=1 only='' reps='' conns='' p3cases='' hcheck=1 icports='' p1churn=''
 twlevels='' nslevels='' sreps=''
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -81,6 +85,7 @@ while [ $# -gt 0 ]; do
 	--conns) conns=$2; shift ;;	# overhead, scale_*: connections per run
 	--p3-cases) p3cases=$2; shift ;;
 	--icount-ports) icports=$2; shift ;;	# exhaustion_icount
+	--p1-churn) p1churn=$2; shift ;;	# overhead_icount
 	--tw-levels) twlevels=$2; shift ;;
 	--ns-levels) nslevels=$2; shift ;;
 	--scale-reps) sreps=$2; shift ;;
@@ -199,7 +204,7 @@ for sel in $kernels; do
 			--ko-tponly "$src/build/$k-tponly/twctl.ko" \
 			--bench "$top/bench/twbench" --tool "$top/tools/twctl" --only "$parts" \
 			${reps:+--reps "$reps"} ${conns:+--conns "$conns"} ${p3cases:+--p3-cases "$p3cases"} \
-			${icports:+--icount-ports "$icports"} \
+			${icports:+--icount-ports "$icports"} ${p1churn:+--p1-churn "$p1churn"} \
 			${twlevels:+--tw-levels "$twlevels"} ${nslevels:+--ns-levels "$nslevels"} \
 			${sreps:+--scale-reps "$sreps"} --out /tmp/twctl-out/bench.json || rc=$?
 		t1=$(date +%s)

@@ -16,6 +16,7 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -61,6 +62,7 @@ struct opts {
 	double interval;		/* time series step, s */
 	int stop_on_error;
 	int server_fifo;		/* server thread SCHED_FIFO 1 */
+	int inline_server;		/* the client loop serves, no server thread */
 	int json;
 	int family;
 };
@@ -151,6 +153,10 @@ static void usage(FILE *f)
 "                          it takes each connection as it arrives and the\n"
 "                          scheduler's batching cannot change from run to\n"
 "                          run (needs CAP_SYS_NICE)\n"
+"      --inline-server     the client loop (-c 1) serves each connection it\n"
+"                          makes, in the same thread: no server thread, no\n"
+"                          switch between client and server, the same order\n"
+"                          of work on every scheduler\n"
 "  -S, --stop-on-error     a client loop ends at its first error\n"
 "  -6                      IPv6 (default IPv4)\n"
 "  -j, --json              one JSON object on stdout\n"
@@ -441,6 +447,56 @@ static void start_server(pthread_t *th)
 	}
 }
 
+/*
+ * --inline-server: the client loop takes the connection it just made from
+ * listener @i and serves it itself, with the server thread's own steps
+ * (sconn_progress()), waiting in poll() where that thread would wait in
+ * epoll_wait(). NULL and errno when none comes within 5 s.
+ */
+static struct sconn *inline_accept(int i)
+{
+	struct pollfd p = { .fd = lfds[i], .events = POLLIN };
+	struct sconn *c;
+	int fd;
+
+	while ((fd = accept4(lfds[i], NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			return NULL;
+		if (poll(&p, 1, 5000) == 0) {
+			errno = ETIMEDOUT;
+			return NULL;
+		}
+	}
+	atomic_fetch_add(&srv_accepted, 1);
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		die("out of memory");
+	c->fd = fd;
+	return c;
+}
+
+/* The server's steps for what has arrived: NULL once it closed. */
+static struct sconn *inline_serve(struct sconn *c)
+{
+	return c && sconn_progress(c) ? NULL : c;
+}
+
+/* The server's steps until it closed: 0, or ETIMEDOUT after 5 s. */
+static int inline_finish(struct sconn *c)
+{
+	struct pollfd p = { .events = POLLIN | POLLRDHUP };
+
+	while ((c = inline_serve(c))) {
+		p.fd = c->fd;
+		if (poll(&p, 1, 5000) == 0) {
+			sconn_close(c);
+			return ETIMEDOUT;
+		}
+	}
+	return 0;
+}
+
 /* --- the clients ----------------------------------------------------------- */
 
 static void add_lat(struct worker *w, uint32_t us)
@@ -466,6 +522,7 @@ static int one_conn(struct worker *w, long seq)
 	static const char zeros[REQ_MAX];
 	struct timeval tmo = { .tv_sec = 5 };
 	const struct sockaddr_storage *d = &dst[seq % ndst];
+	struct sconn *sc = NULL;
 	char buf[4096];
 	double t0, t1;
 	int fd, one = 1, e = 0, got = 0;
@@ -490,11 +547,21 @@ static int one_conn(struct worker *w, long seq)
 	}
 	t1 = now_s();
 	add_lat(w, (uint32_t)((t1 - t0) * 1e6 + 0.5));
+	if (o.inline_server) {
+		sc = inline_accept(seq % ndst);
+		if (!sc) {
+			e = errno;
+			goto out;
+		}
+	}
 	if (o.req) {
 		if (send(fd, zeros, o.req, MSG_NOSIGNAL) != o.req) {
 			e = errno ? errno : EIO;
 			goto out;
 		}
+	}
+	sc = inline_serve(sc);	/* the request, the reply, its close */
+	if (o.req) {
 		while (got < o.req) {
 			r = recv(fd, buf, sizeof(buf), 0);
 			if (r <= 0) {
@@ -515,6 +582,12 @@ static int one_conn(struct worker *w, long seq)
 	}
 out:
 	close(fd);
+	if (sc) {
+		int se = inline_finish(sc);
+
+		if (!e)
+			e = se;
+	}
 	return e;
 }
 
@@ -582,7 +655,7 @@ static void on_signal(int sig)
 
 int main(int argc, char **argv)
 {
-	enum { OPT_SNS = 256, OPT_CNS, OPT_FIFO };
+	enum { OPT_SNS = 256, OPT_CNS, OPT_FIFO, OPT_INLINE };
 	static const struct option lo[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "duration", required_argument, NULL, 'd' },
@@ -599,6 +672,7 @@ int main(int argc, char **argv)
 		{ "server-netns", required_argument, NULL, OPT_SNS },
 		{ "client-netns", required_argument, NULL, OPT_CNS },
 		{ "server-fifo", no_argument, NULL, OPT_FIFO },
+		{ "inline-server", no_argument, NULL, OPT_INLINE },
 		{ "stop-on-error", no_argument, NULL, 'S' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -646,6 +720,7 @@ int main(int argc, char **argv)
 		case OPT_SNS: o.server_netns = optarg; break;
 		case OPT_CNS: o.client_netns = optarg; break;
 		case OPT_FIFO: o.server_fifo = 1; break;
+		case OPT_INLINE: o.inline_server = 1; break;
 		case 'S': o.stop_on_error = 1; break;
 		case 'j': o.json = 1; break;
 		case '6': o.family = AF_INET6; break;
@@ -662,8 +737,10 @@ int main(int argc, char **argv)
 	if (o.count && o.count < o.conc)
 		o.conc = o.count;
 	if (o.connect_to && (o.server_netns || o.listen_addr || o.nports > 1 ||
-			     o.server_fifo))
+			     o.server_fifo || o.inline_server))
 		die("--connect excludes the built-in server's options");
+	if (o.inline_server && (o.conc > 1 || o.server_fifo))
+		die("--inline-server: one client loop (-c 1), no --server-fifo");
 	if (!o.listen_addr)
 		o.listen_addr = o.family == AF_INET ? "127.0.0.1" : "::1";
 
@@ -699,8 +776,10 @@ int main(int argc, char **argv)
 		if (o.server_netns)
 			enter_netns(o.server_netns);
 		open_listeners();
-		start_server(&sth);
-		have_server = 1;
+		if (!o.inline_server) {
+			start_server(&sth);
+			have_server = 1;
+		}
 		if (o.server_netns && setns(orig_ns, CLONE_NEWNET) < 0)
 			die("setns back: %s", strerror(errno));
 	}
@@ -810,11 +889,12 @@ int main(int argc, char **argv)
 			       "\"request\":%d,\"count\":%ld,\"duration\":%g,"
 			       "\"rate\":%g,\"server_ports\":%d,\"family\":%d,"
 			       "\"port_lo\":%d,\"port_hi\":%d,\"first_server_port\":%d,"
-			       "\"server_fifo\":%s},",
+			       "\"server_fifo\":%s,\"inline_server\":%s},",
 			       close_names[o.close], o.conc, o.req, o.count,
 			       o.duration, o.rate, ndst, o.family == AF_INET ? 4 : 6,
 			       o.port_lo, o.port_hi, get_port(&dst[0]),
-			       o.server_fifo ? "true" : "false");
+			       o.server_fifo ? "true" : "false",
+			       o.inline_server ? "true" : "false");
 			printf("\"elapsed_s\":%.6f,\"connections\":%ld,\"attempts\":%ld,"
 			       "\"rate\":%.3f,\"errors_total\":%ld,\"errors\":{",
 			       elapsed, ok, ok + err_total, rate, err_total);

@@ -186,4 +186,51 @@ t "without --server-fifo no thread runs SCHED_FIFO ($n)" $?
 [ $? = 1 ]
 t "--server-fifo with --connect (no built-in server) is a usage error" $?
 
+# --inline-server: the client loop serves its own connections. Every close
+# mode still leaves the TIME_WAITs on the side that closed first, and a
+# running twbench has two threads (main, the client loop), not three.
+for mode in client server; do
+	sides=$(inns "$bench -j -n 50 -C $mode -r 16 -l 127.0.0.1:5555 --inline-server \
+		>$tmp/inline-$mode.json && ss -Htan state time-wait" |
+		awk '{ split($3, l, ":"); if (l[2] == 5555) s++; else c++ }
+		     END { printf "%d %d\n", c, s }')
+	out=$(check "$tmp/inline-$mode.json" 'r["connections"] == 50 and r["errors_total"] == 0
+		and r["server_accepted"] == 50 and r["config"]["inline_server"]' 2>&1)
+	case $mode in
+	client) [ "$sides" = "50 0" ] ;;
+	server) [ "$sides" = "0 50" ] ;;
+	esac
+	t "--inline-server --close $mode: 50 served, the $mode side holds the TIME_WAITs ($sides)" \
+		$? "$out"
+done
+threads() {	# threads [FLAG]: threads of a running twbench -d 30
+	local pid tid n=0
+	inns "exec $bench -d 30 -j $1 >/dev/null" &
+	pid=$!
+	pids+=("$pid")
+	for _ in $(seq 100); do
+		tid=$(pgrep -f "^$bench -d 30" | head -n 1)
+		[ -n "$tid" ] && n=$(ls "/proc/$tid/task" 2>/dev/null | wc -l) &&
+			[ "$n" -ge 2 ] && break
+		sleep 0.1
+	done
+	sleep 0.3	# a server thread would have started with the client's
+	n=$(ls "/proc/$tid/task" 2>/dev/null | wc -l)
+	kill "$tid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	echo "$n"
+}
+n=$(threads --inline-server)
+[ "$n" = 2 ]
+t "--inline-server: no server thread (main and one client loop: $n threads)" $?
+n=$(threads "")
+[ "$n" = 3 ]
+t "without --inline-server the server has its own thread ($n threads)" $?
+for bad in "-c 2" "--server-fifo" "-a 127.0.0.1:1"; do
+	# shellcheck disable=SC2086 # $bad is two words on purpose
+	"$bench" -n 10 --inline-server $bad >/dev/null 2>&1
+	[ $? = 1 ]
+	t "--inline-server with $bad is a usage error" $?
+done
+
 tap_done
