@@ -412,13 +412,18 @@ def overhead(icount=False):
     # Not on PREEMPT_RT: there a SCHED_FIFO server preempts the threads
     # that run the softirqs, 12.4 switches and 184 000 instructions per
     # connection instead of about 4 and 127 000, a churn no fair-class
-    # server makes (measured 2026-12-03).
-    # --p1-churn inline (a diagnosis, since 2026-12-03): the client loop
-    # serves each connection itself, so no scheduler orders client and
-    # server, PREEMPT_RT's included.
+    # server makes (measured 2026-12-03). There the client loop serves
+    # each connection itself (--inline-server), the one churn whose order
+    # of work no scheduler decides on PREEMPT_RT: 0.2 switches per
+    # connection, the no-module runs within 0.03 % of each other, where
+    # the fair-class server's moved rt's listener rounds by 1.5 points.
+    # Elsewhere that churn is a diagnosis (--p1-churn inline): with no
+    # switches it costs 20 % fewer instructions per connection, so twctl's
+    # share is larger (bench/NOTES.md, round six).
     churn = args.p1_churn
     if churn == "auto":
-        churn = "fifo" if icount and not os.path.exists("/sys/kernel/realtime") else "epoll"
+        rt = os.path.exists("/sys/kernel/realtime")
+        churn = "epoll" if not icount else "inline" if rt else "fifo"
     # warm-up (page cache of the binaries over 9p, slab caches)
     for cfg in ("none", "defaults"):
         churn_run(cfg, n // 4, churn)

@@ -94,7 +94,7 @@ w("## Reproduce\n")
 w("```sh\nmake bench                              # Debian 6.1 and 6.12, two VM boots each (real time; -icount), then this file: about 55 min per kernel\n"
   "make bench BENCH_KERNELS=61             # one kernel\n"
   "make bench BENCH_KERNELS=\"61 612 trixie sid rt cloud\"   # the whole matrix of make check: + Debian 13 (trixie), sid's newest, Debian 12's 6.12 rt and cloud flavours\n"
-  "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only overhead_icount --reps 6 --conns 12000 --no-harness-check   # issue #20 goal 4 as measured on 2026-12-03: twbench's server SCHED_FIFO, an unmeasured churn after each load or unload (about 3-6 min per kernel)\n"
+  "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only overhead_icount --reps 6 --conns 12000 --no-harness-check   # issue #20 goal 4 as measured on 2026-12-03: twbench's server SCHED_FIFO (on PREEMPT_RT the client loop serves), an unmeasured churn after each load or unload (about 3-6 min per kernel; --p1-churn inline: the client loop serves on every kernel)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion --no-harness-check   # P3, every case, with goal 1's adjacent pairs (about 8 min per kernel; a quiet host)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion --p3-cases twctl_always,limit --no-harness-check   # issue #20 goal 1 alone, as on 2026-12-03: the goal case, the limit, the pairs (about 4 min per kernel; a quiet host)\n"
   "bench/run.sh --kernels \"61 612 trixie sid rt cloud\" --only exhaustion_icount --no-harness-check   # issue #20 goal 1 counted in instructions: 4 adjacent pairs of 5 s (about 3.5 min per kernel; any host)\n"
@@ -286,9 +286,15 @@ if any(d.get("overhead_icount") for d in docs):
       "follow its switches: 6.12's no-module runs spread by about 1 %, its rounds "
       "by 2 points, whatever twctl costs. A SCHED_FIFO server takes each connection "
       "as it arrives, about 4.1 switches per connection on every kernel but "
-      "PREEMPT_RT, where the server keeps the fair class: a SCHED_FIFO server "
-      "there preempts the threads that run the softirqs, 12.4 switches and 45 % "
-      "more instructions per connection, a churn no fair-class server makes. "
+      "PREEMPT_RT: a SCHED_FIFO server there preempts the threads that run the "
+      "softirqs, 12.4 switches and 45 % more instructions per connection, a churn "
+      "no fair-class server makes, and a fair-class server's order of work moved "
+      "rt's rounds with a listener by 1.5 points. On PREEMPT_RT (results that say "
+      "*the client loop serves*), twbench's client loop serves each connection it "
+      "makes itself (`twbench --inline-server`): about 0.2 switches per connection, "
+      "no order of work for a scheduler to decide. That churn costs about 20 % fewer "
+      "instructions per connection, so twctl's share of it is larger; on the other "
+      "kernels it is a diagnosis (`--p1-churn inline`, figures in the notes, round six). "
       "*Switches/conn* is `/proc/stat`'s `ctxt` over the run. The pattern is not "
       "neutral: one connection at a time is 6.1's own pattern, but on 6.12 it makes "
       "the churn about 9 % longer (103 700 instructions per connection against about "
@@ -301,6 +307,18 @@ if any(d.get("overhead_icount") for d in docs):
 
 def busy(r):
     return r.get("busy_ns_per_conn", r["us_per_conn"] * 1000)
+
+
+def churn_of(ov):
+    """How twbench served P1's churn: epoll (its server thread, fair
+    class), fifo (--server-fifo) or inline (--inline-server)."""
+    return ov.get("churn") or ("fifo" if ov.get("server_fifo") else "epoll")
+
+
+CHURN_TITLE = {"epoll": "", "fifo": ", server SCHED_FIFO",
+               "inline": ", the client loop serves (no server thread)"}
+CHURN_VERDICT = {"epoll": "", "fifo": "; twbench's server SCHED_FIFO, one connection at a time",
+                 "inline": "; the client loop serves each connection, no server thread"}
 
 
 def switch_adjusted(runs):
@@ -361,7 +379,7 @@ for d in docs:
     runs = ov["runs"]
     base = {r["rep"]: r for r in runs if r["cfg"] == "none"}
     w(f"### {kt(d['kernel'])}: {ov['reps']} rounds of {ov['connections_per_run']} connections"
-      + (", server SCHED_FIFO" if ov.get("server_fifo") else "") + "\n")
+      + CHURN_TITLE[churn_of(ov)] + "\n")
     # busy(): without the guest's idle time (/proc/timer_list's
     # idle_sleeptime, gone from 7.x) it is twbench's elapsed guest time
     exact = all("busy_ns_per_conn" in r for r in runs)
@@ -439,7 +457,7 @@ for d in docs:
         if x["part"] == "overhead_icount":
             commit = x["commit"]        # the last measurement is the one kept
     v = (f"P1 in instructions on {d['kernel']} (module from commit `{commit}`"
-         + ("; twbench's server SCHED_FIFO, one connection at a time" if ov.get("server_fifo") else "")
+         + CHURN_VERDICT[churn_of(ov)]
          + ("" if exact else "; elapsed guest time, idle not subtracted: see its section")
          + "): module at "
          f"defaults {pct(p1)} (rounds {pct(min(ovs))}..{pct(hi)}): {judged}")
@@ -741,6 +759,27 @@ if icx:
                         f"EADDRNOTAVAIL: goal 0.95x "
                         + ("**met** in every pair" if met else "**missed**"))
     w("")
+    kx = [d for d in icx if "kernel_d100_ratio" in d["exhaustion_icount"]["pairs"][0]]
+    if kx:
+        w("Where the kernel has a reuse delay of its own (`net.ipv4.tcp_tw_reuse_delay`, "
+          "6.14 on), each pair also runs the kernel's own reuse with the same delay "
+          "(`tcp_tw_reuse=1`, `tcp_tw_reuse_delay=100`, no module) on the same client "
+          "ports, after the two and against the same limit run: the same port search "
+          "over the same young sockets, decided by the kernel's `tcp_twsk_unique()` "
+          "without a hook. What separates it from the limit is the search's own cost; "
+          "what separates twctl from it is twctl's (its hook on each refused port, and "
+          "its close path).\n")
+        for d in kx:
+            gp = d["exhaustion_icount"]["pairs"]
+            kr = [g["kernel_d100_ratio"] for g in gp]
+            tr = [g["ratio"] for g in gp]
+            kd = [g["kernel_d100"] for g in gp]
+            rec = statistics.median((g.get("tcpext") or {}).get("TWRecycled") or 0 for g in kd)
+            w(f"- {d['kernel']}, {d['exhaustion_icount']['client_port_range'][1] - d['exhaustion_icount']['client_port_range'][0] + 1} "
+              f"client ports: the kernel's own 100 ms reuse {statistics.median(kr):.3f}x the limit "
+              f"({min(kr):.3f}..{max(kr):.3f}), {sum(g['EADDRNOTAVAIL'] for g in kd)} EADDRNOTAVAIL, "
+              f"{rec:.0f} TIME_WAITs reused a run; twctl {statistics.median(tr):.3f}x in the same pairs.")
+        w("")
 
 if series_files:
     png = os.path.abspath(a.png)

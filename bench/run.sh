@@ -41,9 +41,9 @@
 # quiet host). p3_perf (a diagnosis, only when named): where the goal
 # case's instructions go at --icount-ports, against the limit, by perf.
 # --p1-churn: how twbench serves P1's churn in overhead_icount: fifo (its
-# server thread SCHED_FIFO; the default but on PREEMPT_RT), epoll (that
-# thread in the fair class; the default on PREEMPT_RT), inline (the client
-# loop serves each connection itself: no scheduler in between).
+# server thread SCHED_FIFO; the default but on PREEMPT_RT), inline (the
+# client loop serves each connection itself, no scheduler in between; the
+# default on PREEMPT_RT), epoll (the server thread in the fair class).
 #
 # --kernels: the same selectors as make check (tests/check.sh): 61 and 612
 # (Debian 12's 6.1 and 6.12), trixie (Debian 13's 6.12+deb13) and sid (its
