@@ -156,30 +156,41 @@ t "--server-netns/--client-netns: the connections live in that netns" $? "$out $
 [ $? = 1 ]
 t "a missing netns is a setup error (exit 1)" $?
 
-# --server-fifo: while a run goes on, exactly one of its threads (the
-# server's) has policy SCHED_FIFO (field 41 of /proc/PID/task/TID/stat: 1);
-# without the flag none has. Each run lasts until its threads were read.
-fifo_threads() {	# fifo_threads [FLAG]: SCHED_FIFO threads of a running twbench
-	local pid n=0 st tid
+# on_running FLAG FUNC: start `twbench -d 30 -j FLAG` in a fresh netns, wait
+# until its threads run (two or more, then 0.3 s for the rest), print
+# FUNC TID's output for it, stop it.
+on_running() {
+	local pid tid
 	inns "exec $bench -d 30 -j $1 >/dev/null" &
 	pid=$!
 	pids+=("$pid")
 	for _ in $(seq 100); do
 		tid=$(pgrep -f "^$bench -d 30" | head -n 1)
-		[ -n "$tid" ] && [ "$(ls "/proc/$tid/task" 2>/dev/null | wc -l)" -ge 3 ] && break
+		[ -n "$tid" ] && [ "$(ls "/proc/$tid/task" 2>/dev/null | wc -l)" -ge 2 ] && break
 		sleep 0.1
 	done
-	for st in /proc/"$tid"/task/*/stat; do
-		[ "$(sed 's/.*) //' "$st" | awk '{print $39}')" = 1 ] && n=$((n + 1))
-	done
+	sleep 0.3
+	"$2" "$tid"
 	kill "$tid" 2>/dev/null
 	wait "$pid" 2>/dev/null
+}
+# threads of process TID with policy SCHED_FIFO (field 41 of
+# /proc/PID/task/TID/stat: 1)
+fifo_threads() {
+	local st n=0
+	for st in /proc/"$1"/task/*/stat; do
+		[ "$(sed 's/.*) //' "$st" | awk '{print $39}')" = 1 ] && n=$((n + 1))
+	done
 	echo "$n"
 }
-n=$(fifo_threads --server-fifo)
+all_threads() { ls "/proc/$1/task" 2>/dev/null | wc -l; }
+
+# --server-fifo: while a run goes on, exactly one of its threads (the
+# server's) runs SCHED_FIFO; without the flag none does.
+n=$(on_running --server-fifo fifo_threads)
 [ "$n" = 1 ]
 t "--server-fifo: the server thread runs SCHED_FIFO ($n thread(s))" $?
-n=$(fifo_threads "")
+n=$(on_running "" fifo_threads)
 [ "$n" = 0 ]
 t "without --server-fifo no thread runs SCHED_FIFO ($n)" $?
 "$bench" -a 127.0.0.1:1 --server-fifo >/dev/null 2>&1
@@ -203,27 +214,10 @@ for mode in client server; do
 	t "--inline-server --close $mode: 50 served, the $mode side holds the TIME_WAITs ($sides)" \
 		$? "$out"
 done
-threads() {	# threads [FLAG]: threads of a running twbench -d 30
-	local pid tid n=0
-	inns "exec $bench -d 30 -j $1 >/dev/null" &
-	pid=$!
-	pids+=("$pid")
-	for _ in $(seq 100); do
-		tid=$(pgrep -f "^$bench -d 30" | head -n 1)
-		[ -n "$tid" ] && n=$(ls "/proc/$tid/task" 2>/dev/null | wc -l) &&
-			[ "$n" -ge 2 ] && break
-		sleep 0.1
-	done
-	sleep 0.3	# a server thread would have started with the client's
-	n=$(ls "/proc/$tid/task" 2>/dev/null | wc -l)
-	kill "$tid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	echo "$n"
-}
-n=$(threads --inline-server)
+n=$(on_running --inline-server all_threads)
 [ "$n" = 2 ]
 t "--inline-server: no server thread (main and one client loop: $n threads)" $?
-n=$(threads "")
+n=$(on_running "" all_threads)
 [ "$n" = 3 ]
 t "without --inline-server the server has its own thread ($n threads)" $?
 for bad in "-c 2" "--server-fifo" "-a 127.0.0.1:1"; do
