@@ -222,6 +222,34 @@ ok(after is not None and before is not None and after > before + 0.15 and
 ok(life is not None and first - JIFFY <= life <= first + 0.05 + late_bound(first),
    "TIME_WAIT ended one first-length after the FIN", f"{life}")
 
+# --- a re-arm without a record: the class read off the addresses --------------
+# A fresh netns that never made a record (no floor, no local_rtt_us), its
+# loopback class 2 s and the others 60 s: a retransmitted FIN re-arms a
+# loopback TIME_WAIT to 2 s, not to the remote 60 s (module/hooks.c,
+# twctl_tw_length(): where both classes last alike it skips the test).
+q = Netns("krearm")
+setpol(q, msl_loopback_ms=1000)
+with q:
+    # the closed server answers the replayed FIN's ACK with a RST, which
+    # would end the TIME_WAIT (as in p.cl above)
+    sh("sysctl -qw net.ipv4.tcp_rfc1337=1")
+    sn = LoSniffer()
+    c, s, t0 = active_close()
+    first = tw_timer_proc(c, s)
+    fin = sn.find_fin(s[1], c[1])
+    time.sleep(0.3)
+    before = tw_timer_proc(c, s)
+    sn.replay(fin)
+    after = tw_timer_proc(c, s)
+    sn.close()
+diag(f"rearm, no record: first {first} s, before replay {before} s, after {after} s")
+ok(fin is not None and first is not None and 1.5 < first <= 2.0,
+   "no record: loopback first armed at 2 x msl_loopback (2 s)", f"{first}")
+ok(after is not None and before is not None and after > before + 0.15 and
+   abs(after - first) <= 0.1, "no record: the retransmitted FIN re-armed to the loopback "
+   "length (2 s), not the remote one", f"{after}")
+q.delete()
+
 # --- records come and go --------------------------------------------------------
 end = time.monotonic() + 15
 with p.cl:
