@@ -146,6 +146,12 @@ def wait_close_seen(sock, deadline):
     return False
 
 
+# A small receive buffer (the kernel doubles the 16 KiB asked for): since
+# events are sent in batches, a datagram carries up to a page of them, and
+# the default buffer held the whole churn of a slow kernel (the debug
+# kernels make 70-250 connections in these 4 s, ~6 events each): whether
+# the reader overflowed depended on the guest's speed.
+lst.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 10)
 churn = subprocess.run(["python3", f"{here}/churn.py", "4"], capture_output=True, text=True)
 lost_by_buffer = False
 try:
@@ -158,12 +164,10 @@ seqs = [u64(e[A["SEQ"]]) for e in evs]
 # An event takes its number before it is sent, and a softirq can send its
 # own in between: numbers may arrive slightly out of order, never twice.
 gaps = (max(seqs) - min(seqs) + 1 - len(set(seqs))) if seqs else 0
-# (the debug kernel under TCG manages ~10-30 connections/s: ~6 events each
-# still overflow an unread socket buffer)
 ok(n > 0 and (lost_by_buffer or gaps > 0),
    f"{n} connections unread: the reader is told it lost events "
    f"(ENOBUFS {lost_by_buffer}, {gaps} in sequence gaps)", churn.stdout)
-ok(len(evs) > 50 and all(real(e) for e in evs) and len(set(seqs)) == len(seqs),
+ok(len(evs) >= 10 and all(real(e) for e in evs) and len(set(seqs)) == len(seqs),
    "what the slow reader got are the churn's events, each number once",
    f"{len(evs)} events, {sum(not real(e) for e in evs)} not a loopback close-path event, "
    f"{len(seqs) - len(set(seqs))} numbers twice")
