@@ -198,19 +198,30 @@ sh(f"ip netns exec {p.sv.name} tc qdisc del dev vsk root")
 # --- a retransmitted FIN re-arms with the first arming's length ---------------
 # loopback TIME_WAIT 100 ms, floor on: armed at 3.5 x RTO (>= 0.7 s); the
 # re-arm must use that length again, not 100 ms.
+def fin_replayed():
+    """In the netns entered: close a loopback connection, and 0.3 s into
+    its TIME_WAIT replay the server's FIN. Returns the client and server
+    addresses, the FIN, its TIME_WAIT timer (s) just after the arming,
+    before and after the replay, and when the replay went out."""
+    sn = LoSniffer()
+    try:
+        c, s, _ = active_close()
+        first = tw_timer_proc(c, s)
+        fin = sn.find_fin(s[1], c[1])
+        time.sleep(0.3)
+        before = tw_timer_proc(c, s)
+        sn.replay(fin)
+        t_replay = time.monotonic()
+        after = tw_timer_proc(c, s)
+    finally:
+        sn.close()
+    return c, s, fin, first, before, after, t_replay
+
+
 setpol(p.cl, msl_loopback_ms=50)
 with p.cl:
-    sn = LoSniffer()
-    c, s, t0 = active_close()
-    first = tw_timer_proc(c, s)
-    fin = sn.find_fin(s[1], c[1])
-    time.sleep(0.3)
-    before = tw_timer_proc(c, s)
-    sn.replay(fin)
-    t_replay = time.monotonic()
-    after = tw_timer_proc(c, s)
+    c, s, fin, first, before, after, t_replay = fin_replayed()
     gone = wait_gone(c, s, timeout=60)
-    sn.close()
 life = None if gone is None else gone - t_replay
 diag(f"rearm: first {first} s, before replay {before} s, after {after} s, then lived {life}")
 ok(fin is not None and first is not None and first >= 0.6,
@@ -233,15 +244,7 @@ with q:
     # the closed server answers the replayed FIN's ACK with a RST, which
     # would end the TIME_WAIT (as in p.cl above)
     sh("sysctl -qw net.ipv4.tcp_rfc1337=1")
-    sn = LoSniffer()
-    c, s, t0 = active_close()
-    first = tw_timer_proc(c, s)
-    fin = sn.find_fin(s[1], c[1])
-    time.sleep(0.3)
-    before = tw_timer_proc(c, s)
-    sn.replay(fin)
-    after = tw_timer_proc(c, s)
-    sn.close()
+    c, s, fin, first, before, after, _ = fin_replayed()
 diag(f"rearm, no record: first {first} s, before replay {before} s, after {after} s")
 ok(fin is not None and first is not None and 1.5 < first <= 2.0,
    "no record: loopback first armed at 2 x msl_loopback (2 s)", f"{first}")
