@@ -59,7 +59,7 @@ ap.add_argument("--p3-cases", default="",
                 help="exhaustion: only these case keys (comma-separated; default all)")
 ap.add_argument("--p1-churn", default="auto", choices=("auto", "epoll", "fifo", "inline"),
                 help="overhead_icount: how twbench serves (default auto: fifo, "
-                     "epoll on PREEMPT_RT)")
+                     "inline on PREEMPT_RT)")
 ap.add_argument("--icount-ports", type=int, default=5000,
                 help="exhaustion_icount: the goal case's client ports (default 5000)")
 ap.add_argument("--tw-levels", default="",
@@ -481,8 +481,7 @@ def overhead(icount=False):
     trans = [r["module_transitions"] / r["connections"] for r in runs
              if r["cfg"] == "defaults" and r["connections"]]
     return {"connections_per_run": n, "reps": reps, "bpftrace": have_bpf,
-            "clock": "instructions" if icount else "time", "server_fifo": churn == "fifo",
-            "churn": churn,
+            "clock": "instructions" if icount else "time", "churn": churn,
             "bpftrace_error": bpf_error, "kprobes_list": kp_list,
             "runs": runs, "summary": summary,
             "set_state_per_conn": med(hits),

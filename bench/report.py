@@ -314,7 +314,9 @@ def busy(r):
 
 def churn_of(ov):
     """How twbench served P1's churn: epoll (its server thread, fair
-    class), fifo (--server-fifo) or inline (--inline-server)."""
+    class), fifo (--server-fifo) or inline (--inline-server). Results
+    from before 2026-12-03's "churn" only say whether the server was
+    SCHED_FIFO."""
     return ov.get("churn") or ("fifo" if ov.get("server_fifo") else "epoll")
 
 
